@@ -1,0 +1,188 @@
+"""The one exception root of compose.
+
+Every error compose raises on purpose is a :class:`ComposeError`. It knows its exit
+status and how to show itself, and carries where it happened: the file, line and
+column, the field path inside the document, and the step of the pipeline that failed.
+The CLI turns any ``ComposeError`` into one message on stderr and its exit status;
+nothing else is caught there, so a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "ComposeError",
+    "UsageError",
+    "YAMLSyntaxError",
+    "KustomizationError",
+    "MergeError",
+    "PatchError",
+    "SpecError",
+    "ValidationError",
+    "Problem",
+    "SubmitError",
+]
+
+
+def format_path(path: Sequence[Any] | None) -> str:
+    """Render a field path such as ``('spec', 'containers', 0, 'name')``.
+
+    >>> format_path(('spec', 'containers', 0, 'name'))
+    'spec.containers[0].name'
+    """
+    if not path:
+        return ""
+    out = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        else:
+            text = str(part)
+            out.append(("." if out else "") + text)
+    return "".join(out)
+
+
+class ComposeError(Exception):
+    """Root of every error compose raises on purpose.
+
+    Attributes:
+        message: what went wrong, one sentence, no location.
+        file: the file the problem is in, if any.
+        line: 1-based line in ``file``, if known.
+        column: 1-based column in ``file``, if known.
+        path: the field path inside the document, if any.
+        step: the pipeline step that failed (``"load"``, ``"patch"``, ...), if any.
+    """
+
+    exit_code: int = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: Sequence[Any] | None = None,
+        step: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = tuple(path) if path else None
+        self.step = step
+
+    def location(self) -> str:
+        """``file:line:column`` as far as known, or ``""``."""
+        if not self.file:
+            return ""
+        loc = str(self.file)
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+    def with_context(self, **kw: Any) -> "ComposeError":
+        """Fill in location fields that are still unknown; return self."""
+        for key in ("file", "line", "column", "step"):
+            if kw.get(key) is not None and getattr(self, key) is None:
+                setattr(self, key, kw[key])
+        if kw.get("path") is not None and self.path is None:
+            self.path = tuple(kw["path"])
+        return self
+
+    def format(self) -> str:
+        """The one-line (or, for several problems, multi-line) text shown to users."""
+        parts = []
+        loc = self.location()
+        if loc:
+            parts.append(loc)
+        if self.step:
+            parts.append(self.step)
+        head = ": ".join(parts)
+        text = self.message
+        if self.path:
+            text += f" (at {format_path(self.path)})"
+        return f"{head}: {text}" if head else text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class UsageError(ComposeError):
+    """Wrong command-line usage; exit status 2 as click does."""
+
+    exit_code = 2
+
+
+class YAMLSyntaxError(ComposeError):
+    """A file is not well-formed YAML (or JSON)."""
+
+
+class KustomizationError(ComposeError):
+    """A kustomization (or component) is invalid or cannot be built."""
+
+
+class MergeError(ComposeError):
+    """A strategic merge patch cannot be applied."""
+
+
+class PatchError(ComposeError):
+    """A JSON 6902 patch cannot be applied."""
+
+
+class SpecError(ComposeError):
+    """A spec repo (``compose.yaml``), a parameter or metadata value is invalid."""
+
+
+class Problem:
+    """One problem found by validation: a message with its location."""
+
+    __slots__ = ("message", "file", "line", "path", "source")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        path: Sequence[Any] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.path = tuple(path) if path else None
+        self.source = source
+
+    def __str__(self) -> str:
+        loc = ""
+        if self.file:
+            loc = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        where = f" (at {format_path(self.path)})" if self.path else ""
+        src = f"[{self.source}] " if self.source else ""
+        return f"{loc}{src}{self.message}{where}"
+
+    def __repr__(self) -> str:
+        return f"Problem({str(self)!r})"
+
+
+class ValidationError(ComposeError):
+    """A built spec failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Iterable[Problem], *, what: str = "spec", **kw: Any) -> None:
+        self.problems = list(problems)
+        n = len(self.problems)
+        super().__init__(f"{what} is invalid: {n} problem{'s' if n != 1 else ''}", **kw)
+
+    def format(self) -> str:
+        return "\n".join([super().format()] + [f"  - {p}" for p in self.problems])
+
+
+class SubmitError(ComposeError):
+    """Submitting, waiting for or cancelling a job failed."""
