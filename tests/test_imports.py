@@ -1,0 +1,25 @@
+"""Dependency facts the package leans on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_kubernetes_and_boto3_import_together() -> None:
+    # FACTS.md: kubernetes 37 and botocore disagree on python-dateutil; the pin keeps both.
+    import boto3
+    import kubernetes
+
+    assert kubernetes.__version__.split(".")[0] == "36"
+    assert boto3.__version__
+
+
+def test_importing_compose_loads_neither_kubernetes_nor_boto3() -> None:
+    code = (
+        "import sys, compose, compose.cli, compose.yamlio, compose.errors\n"
+        "bad = [m for m in ('kubernetes', 'boto3', 'botocore') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
