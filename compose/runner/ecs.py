@@ -407,7 +407,7 @@ def _translate(exc: BaseException, operation: str, step: str, context: str) -> E
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {}) or {}
         code = str(error.get("Code") or "Unknown")
-        text = str(error.get("Message") or "").strip()
+        text = _plain(str(error.get("Message") or ""))
         meta = exc.response.get("ResponseMetadata", {}) or {}
         status = int(meta.get("HTTPStatusCode") or 0)
         transient = (
@@ -457,6 +457,14 @@ def _translate(exc: BaseException, operation: str, step: str, context: str) -> E
             f"ECS {operation} failed{where}: {exc}", operation=operation, code=type(exc).__name__, step=step
         )
     return None
+
+
+def _plain(text: str, limit: int = 500) -> str:
+    # Some endpoints (proxies, moto's 500s) answer with an HTML page: keep its words only.
+    if text.lstrip().startswith("<"):
+        text = re.sub(r"<[^>]*>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _classify(exc: BaseException) -> Retryable | None:

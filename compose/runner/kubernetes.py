@@ -1013,9 +1013,12 @@ class KubernetesRunner:
                     timeout_seconds=max(1, math.ceil(remaining)),
                     _request_timeout=(connect, remaining + 1.0),
                 )
+                opened = time.monotonic()
+                events = 0
                 try:
                     with closing(stream):
                         for event in stream:
+                            events += 1
                             raw = event.get("raw_object") or {}
                             new_rv = (raw.get("metadata") or {}).get("resourceVersion")
                             if new_rv:
@@ -1031,6 +1034,11 @@ class KubernetesRunner:
                                     break
                             if time.monotonic() >= deadline:
                                 break
+                    if not events and time.monotonic() - opened < 1.0 and time.monotonic() < deadline:
+                        # A watch that ends at once with nothing in it is a broken watch, not
+                        # a quiet Job: back off instead of spinning.
+                        failures += 1
+                        self._watch_backoff(failures, Retryable(why="watch ended at once"), deadline, name, None)
                 except ApiException as exc:
                     if exc.status == 410:
                         log.info("watch of Job %s expired at resourceVersion %s; re-listing", name, rv)
@@ -1070,7 +1078,7 @@ class KubernetesRunner:
         )
 
     def _watch_backoff(self, failures: int, verdict: Retryable, deadline: float, name: str,
-                       exc: BaseException) -> None:
+                       exc: BaseException | None) -> None:
         if failures >= self.retry.max_attempts:
             raise KubernetesAPIError(
                 f'watching Job "{name}" failed {failures} times in a row; last error: {verdict.why}',
