@@ -372,6 +372,8 @@ def fargate_network_mode(td: Mapping) -> Iterator[Problem]:
 @rule("container-memory")
 def container_memory(td: Mapping) -> Iterator[Problem]:
     task_mem = parse_memory(td.get("memory")) if isinstance(td.get("memory"), str) else None
+    if task_mem is not None and task_mem <= 0:
+        task_mem = None  # task-size reports it; comparing with it would only add noise
     total = 0
     for i, c in _containers(td):
         base = ("containerDefinitions", i)
@@ -384,7 +386,8 @@ def container_memory(td: Mapping) -> Iterator[Problem]:
             yield _p("container-memory",
                      f"container memory {hard} MiB exceeds the task memory {task_mem} MiB",
                      base + ("memory",))
-        if task_mem is None and "memory" not in td and hard is None and soft is None:
+        if task_mem is None and "memory" not in td and not ("memory" in c or
+                                                            "memoryReservation" in c):
             yield _p("container-memory",
                      "without task-level memory, each container needs memory or "
                      "memoryReservation", base)
