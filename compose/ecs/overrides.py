@@ -161,6 +161,9 @@ def split_run_overrides(
                         path=("containerDefinitions",), step="ecs-overrides")
     index = next((i for i, c in enumerate(defs)
                   if isinstance(c, Mapping) and c.get("name") == container), None)
+    if sum(1 for c in defs if isinstance(c, Mapping) and c.get("name") == container) > 1:
+        raise SpecError(f"more than one container is named {container!r}",
+                        path=("containerDefinitions",), step="ecs-overrides")
     if index is None:
         names = [c.get("name") for c in defs if isinstance(c, Mapping)]
         raise SpecError(f"no container named {container!r} to receive the run overrides "
@@ -174,7 +177,7 @@ def split_run_overrides(
         kept = []
         for item in flow["environment"]:
             name = item.get("name") if isinstance(item, Mapping) else None
-            if name in moved_env:
+            if isinstance(name, str) and name in moved_env:
                 if name not in run_env:
                     env_out.append({"name": name, "value": item.get("value", "")})
             else:
@@ -196,7 +199,7 @@ def split_run_overrides(
         kept_tags = []
         for tag in td["tags"]:
             key = tag.get("key") if isinstance(tag, Mapping) else None
-            if key in moved_tags:
+            if isinstance(key, str) and key in moved_tags:
                 if key not in run_tags:
                     tags_out.append({"key": key, "value": tag.get("value", "")})
             else:

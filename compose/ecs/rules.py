@@ -156,9 +156,10 @@ def container_name(td: Mapping) -> Iterator[Problem]:
 
 def _port_key(pm: Mapping) -> Any:
     port = pm.get("containerPort", pm.get("containerPortRange"))
-    if port is None:
+    protocol = pm.get("protocol", "tcp")
+    if not isinstance(port, (int, str)) or not isinstance(protocol, str):
         return None
-    return (port, pm.get("protocol", "tcp"))
+    return (port, protocol)
 
 
 def _show_port(key: Any) -> str:
@@ -195,8 +196,8 @@ def _duplicates(items: Any, key: Any, label: str, path: tuple) -> Iterator[Probl
         if not isinstance(item, dict):
             continue
         k = item.get(key) if isinstance(key, str) else key(item)
-        if k is None or isinstance(k, (dict, list)):
-            continue
+        if not isinstance(k, (str, int, tuple)):
+            continue  # absent, or of a wrong type the model check reports
         if k in seen:
             shown = _show_port(k) if label == "port mapping" else repr(k)
             yield _p("duplicate", f"duplicate {label} {shown} (first at index {seen[k]})",
@@ -225,7 +226,8 @@ def duplicate(req: Mapping) -> Iterator[Problem]:
                                    base + ("logConfiguration", "secretOptions"))
         # An env var and a secret of one name: which value the container sees is unspecified.
         if "secrets" in c and "environment" in c:
-            env = {e.get("name") for _, e in _items(c["environment"])}
+            env = {e.get("name") for _, e in _items(c["environment"])
+                   if isinstance(e.get("name"), str)}
             for j, sec in _items(c["secrets"]):
                 name = sec.get("name")
                 if isinstance(name, str) and name in env:
@@ -278,12 +280,13 @@ def _ref(target: Any, me: Any, names: set[str], what: str, path: tuple) -> Itera
 
 @rule("volume-ref")
 def volume_ref(td: Mapping) -> Iterator[Problem]:
-    volumes = {v.get("name") for _, v in _items(td.get("volumes"))}
+    volumes = {v.get("name") for _, v in _items(td.get("volumes"))
+               if isinstance(v.get("name"), str)}
     for i, c in _containers(td):
         for j, mp in _items(c.get("mountPoints")):
             src = mp.get("sourceVolume")
             if isinstance(src, str) and src not in volumes:
-                known = ", ".join(sorted(v for v in volumes if isinstance(v, str))) or "none"
+                known = ", ".join(sorted(volumes)) or "none"
                 yield _p("volume-ref",
                          f"mount point uses volume {src!r}, which is not in volumes "
                          f"(volumes: {known})",
