@@ -1,0 +1,1 @@
+"""compose.spec: the build-independent parts of a spec repo."""
