@@ -1,0 +1,29 @@
+"""Kustomize's built-in transformers and generators, one module each, as pure-ish functions.
+
+Each module mirrors one Kustomize v5.5 plugin and says which in its docstring; the fields they
+touch are data in :mod:`.fieldspecs`. They work in place on the build's
+:class:`compose.kustomize.resource.Resource` objects and record renames so that
+:mod:`.namereference` can fix references at the end, as kustomize does:
+
+- :func:`generators.generate` -- configMapGenerator, secretGenerator
+- :func:`namespace.apply` -- namespace
+- :func:`names.apply` -- namePrefix, nameSuffix
+- :func:`labels.apply` -- labels, commonLabels
+- :func:`annotations.apply` -- commonAnnotations
+- :func:`images.apply` -- images
+- :func:`hashing.apply` -- the content-hash suffix of generated names (end of build)
+- :func:`namereference.fix` -- name references to renamed resources (end of build)
+"""
+
+from . import annotations, generators, hashing, images, labels, namereference, names, namespace
+
+__all__ = [
+    "annotations",
+    "generators",
+    "hashing",
+    "images",
+    "labels",
+    "namereference",
+    "names",
+    "namespace",
+]
