@@ -554,10 +554,12 @@ class EcsRunner:
             )
         except RetriesExhausted as exc:
             last = exc.last
-            text = last.message if isinstance(last, SubmitError) else str(last)
-            raise SubmitError(
-                f"{text} (gave up after {exc.attempts} attempts in {exc.elapsed:.1f}s)", step=step
-            ) from last
+            gave_up = f"(gave up after {exc.attempts} attempts in {exc.elapsed:.1f}s)"
+            if isinstance(last, EcsApiError):
+                raise EcsApiError(
+                    f"{last.message} {gave_up}", operation=last.operation, code=last.code, transient=True, step=step
+                ) from last
+            raise SubmitError(f"{last} {gave_up}", step=step) from last
 
     # -- task definitions -------------------------------------------------------------------
 
