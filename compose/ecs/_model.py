@@ -104,13 +104,6 @@ def input_node(operation: str) -> Any:
         return _compiled[operation]
 
 
-def member_order(node: Any) -> tuple[str, ...] | None:
-    """The model's member order of a structure node, or None for other nodes."""
-    if node[0] == "structure":
-        return tuple(node[1])
-    return None
-
-
 # --- the check -------------------------------------------------------------------------
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -272,9 +265,19 @@ def _count(n: int, lo: int | None, hi: int | None, path: tuple, out: list[Proble
         out.append(_problem("length", f"must have at most {hi} items, got {n}", path))
 
 
+#: Fields DescribeTaskDefinition adds that RegisterTaskDefinition does not take (FACTS.md).
+DESCRIBED_ONLY = frozenset({
+    "taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
+    "registeredAt", "deregisteredAt", "deleteRequestedAt", "registeredBy",
+})
+
+
 def _unknown_message(key: Any, members: Mapping[str, Any]) -> str:
     import difflib  # only needed when reporting
 
+    if key in DESCRIBED_ONLY and "containerDefinitions" in members:
+        return (f"unknown field {key!r}: DescribeTaskDefinition returns it, "
+                "RegisterTaskDefinition does not take it")
     close = difflib.get_close_matches(str(key), list(members), n=1, cutoff=0.75)
     if close:
         return f"unknown field {key!r} (did you mean {close[0]!r}?)"

@@ -52,10 +52,11 @@ Task definition rules (:data:`TASK_DEFINITION_RULES`):
 RunTask rules (:data:`RUN_TASK_RULES`): ``client-token`` (1 to 64 characters, ASCII 33-126),
 ``count`` (1 to 10), ``launch-type`` (not both ``launchType`` and
 ``capacityProviderStrategy``), ``container-override-ref`` (each
-``overrides.containerOverrides[].name`` is set, unique and, given the task definition, names
-one of its containers), ``network-configuration`` (required when the task definition uses
-``awsvpc``), ``task-definition-ref`` (the family matches the given task definition),
-``duplicate`` and ``tags`` as above.
+``overrides.containerOverrides[].name`` is set and, given the task definition, names one of
+its containers), ``network-configuration`` (required when the task definition uses
+``awsvpc`` or the launch type is ``FARGATE``), ``task-definition-ref`` (the family matches the
+given task definition), ``duplicate`` (container overrides by name, their environment by
+name, tags by key, capacity providers) and ``tags`` as above.
 
 The number of tags (at most 50) and tag key/value lengths come from the model (rule ids
 ``length``), as do enums (``enum``), types (``type``), required (``required``) and unknown
@@ -65,6 +66,7 @@ fields (``unknown``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -439,6 +441,7 @@ _SSM_NAME = re.compile(r"^(?:/[A-Za-z0-9_.\-]+)+$|^[A-Za-z0-9_.\-]+$")
 SSM_MAX_DEPTH = 15
 
 
+@lru_cache(maxsize=1024)
 def secret_source_problem(value: str) -> str | None:
     """Why ``value`` is not a valid secret ``valueFrom``, or None if it is.
 

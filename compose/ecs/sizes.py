@@ -25,6 +25,7 @@ CPU units (vCPU)        Memory (MiB)                                      Operat
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 __all__ = ["FargateSize", "FARGATE_SIZES", "parse_cpu", "parse_memory", "fargate_memory_choices"]
@@ -106,6 +107,12 @@ def _parse(value: Any, pattern: re.Pattern[str], factor: int) -> int | None:
         return value
     if not isinstance(value, str):
         return None
+    return _parse_text(value, pattern, factor)
+
+
+# Builds validate the same few strings over and over; the cache makes that a dict lookup.
+@lru_cache(maxsize=256)
+def _parse_text(value: str, pattern: re.Pattern[str], factor: int) -> int | None:
     m = pattern.match(value)
     if not m:
         return None

@@ -1,6 +1,6 @@
 """Offline validation of ECS RegisterTaskDefinition and RunTask inputs.
 
-Three layers, all run on every call so one call reports every problem:
+Two layers, both run on every call so that one call reports every problem:
 
 1. botocore's ECS service model: types, required and unknown members, tagged unions and
    minimums (what ``botocore.validate.ParamValidator`` checks), plus the enums and maximums it
