@@ -2,10 +2,12 @@
 
 botocore's own :class:`botocore.validate.ParamValidator` checks types, required members,
 unknown members, minimums and tagged unions, but not enums and maximums. This module walks the
-same model (loaded through botocore, so it tracks the installed version) and compiles each
-operation's input shape into nested tuples and dicts, then checks a request against that in one
-pass: everything ParamValidator checks, plus ``enum`` and ``max``. Compiling costs a few
-milliseconds once per process; a check afterwards is a plain tree walk.
+same model (loaded through botocore's loader, so it tracks the installed version) and compiles
+each operation's input shape into nested lists, tuples and dicts, then checks a request
+against that in one pass: everything ParamValidator checks, plus ``enum`` and ``max``.
+The first use in a process pays for importing botocore's loader and reading the model
+(~90-140 ms here); compiling takes under 1 ms, and a check afterwards is a plain tree walk
+(~20 us for a two-container task definition).
 
 Type checks are ParamValidator's with one difference: ``bool`` is not accepted where the model
 wants an integer or a number (Python's ``True`` is an ``int``; ECS would reject ``true``).
