@@ -1,0 +1,33 @@
+"""Strategic merge engines: Kubernetes (API server or kustomize list order) and ECS.
+
+Public API:
+
+- :func:`strategic_merge` — Kubernetes strategic merge patch, ``order="server"`` (what
+  ``kubectl patch --type strategic`` and the API server give) or ``order="kustomize"``
+  (what ``kubectl kustomize`` v5.5 gives).
+- :func:`ecs_merge` — strategic merge of ECS ``RegisterTaskDefinition`` inputs.
+- :func:`run_task_merge` — strategic merge of ECS ``RunTask`` inputs.
+
+**One deliberate difference from kustomize.** kustomize v5.5 copies ``$retainKeys``,
+``$deleteFromPrimitiveList/<field>`` and ``$setElementOrder/<field>`` into its output
+unprocessed, where no API server accepts them. compose applies them as the API server
+does under both orders. Everything else under ``order="kustomize"`` matches
+``kubectl kustomize`` (see :mod:`compose.merge.kustomize` for the rules).
+
+**Unknown kinds** (custom resources, kinds absent from the schema): maps merge key by
+key and every list is replaced whole, which is what kustomize does with them (its list
+inference by ``name`` is not enabled for patches: verified with ``kubectl kustomize``).
+The API server refuses strategic merge patches for custom resources and
+``kubectl patch --local`` refuses unknown kinds; compose merges them the kustomize way
+under ``order="server"`` too, keeping the server's null and directive rules.
+
+The merge-key table is derived from the Kubernetes OpenAPI schema
+(``python -m compose.merge.gen_schema``) and read lazily on the first merge.
+"""
+
+from __future__ import annotations
+
+from .ecs import ecs_merge, run_task_merge
+from .k8s import strategic_merge
+
+__all__ = ["strategic_merge", "ecs_merge", "run_task_merge"]

@@ -1,0 +1,163 @@
+"""Merge rules of kustomize v5.5 (kyaml ``merge2``), as ``kubectl kustomize`` applies a patch.
+
+What differs from the API server (:mod:`compose.merge.server`), each seen with
+``kubectl kustomize`` (v5.5.0):
+
+- Keyed lists: the patch's items come first, in patch order (merged with their base
+  items), then the untouched base items in base order.
+- Lists keyed by several fields (``x-kubernetes-list-map-keys``: container ``ports`` by
+  ``containerPort`` and ``protocol``, ``topologySpreadConstraints`` by ``topologyKey`` and
+  ``whenUnsatisfiable``): a patch item whose key fields equal a base item's (a missing
+  field counts as empty) merges into it in place; a patch item that agrees with some base
+  item on every field both set, but is not equal to it (``81`` vs ``81/TCP``), is dropped;
+  the others are new and go first, in patch order. Base items keep their order.
+- Lists that kustomize's embedded (older) schema does not know as keyed
+  (``schedulingGates``, ``resourceClaims``) are replaced whole.
+- Kinds absent from the schema (custom resources) and unknown fields merge maps key by
+  key and replace every list, ``metadata.finalizers`` included.
+- Nulls inside new values are dropped, new list items included (the API server copies
+  a new list item verbatim and drops nulls only in a new field's value).
+- A patch item without its merge key is an error, as for the API server (kustomize
+  empties the whole list instead; compose refuses rather than copy that).
+- ``$patch: delete`` on a map removes the field (the API server leaves ``{}``);
+  ``$patch: merge`` is accepted and ignored.
+- A ``null`` that empties the object's own ``metadata.annotations`` removes it; other
+  maps emptied that way stay as ``{}``.
+- Primitive lists that merge (``finalizers``): the patch's values, then the base's others.
+
+``$retainKeys``, ``$deleteFromPrimitiveList/<f>`` and ``$setElementOrder/<f>`` are applied
+as the API server does (kustomize copies them unprocessed; compose deliberately does not).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MergeError
+from .server import ServerRules, dedup, element_type, no_merge_key, strip_nulls
+from .walker import ANY, DIRECTIVE, REMOVE, Field, Path, Shape, Walker
+
+
+def _text(value: Any) -> str:
+    """A scalar as kyaml compares it: by its YAML text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class KustomizeRules(ServerRules):
+    """Rules of kyaml merge2 with kustomize's list order."""
+
+    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
+        directive = patch.pop(DIRECTIVE)
+        if directive == "replace":
+            return strip_nulls(patch)
+        if directive == "delete":
+            return REMOVE
+        if directive == "merge":
+            return None
+        raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
+
+    def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
+        return strip_nulls(value)
+
+    def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
+        return ANY
+
+    def finish_map(self, result: dict, path: Path) -> dict:
+        if path == ("metadata", "annotations") and not result:
+            return REMOVE
+        return result
+
+    def merge_list(self, walker: Walker, original: list, patch: list, field: Field, path: Path,
+                   delete_list: bool) -> Any:
+        spec = field.list
+        if delete_list:
+            return super().merge_list(walker, original, patch, field, path, delete_list)
+        if not spec.merge:
+            return strip_nulls(patch)
+        kind = element_type(path, original, patch)
+        if kind is None:
+            return original
+        if kind != "map":
+            merged = dedup(patch + original)
+            return merged
+        if not spec.keys:
+            raise MergeError("cannot merge lists without merge key", path=path)
+        if len(spec.keys) > 1:
+            return self._merge_multi_key(walker, original, patch, field, path)
+        return self._merge_keyed(walker, original, patch, field, path)
+
+    def _directive_items(self, original: list, patch: list, keys: tuple[str, ...], path: Path,
+                         ) -> tuple[list, list, bool]:
+        plain = []
+        replace = False
+        for n, item in enumerate(patch):
+            directive = item.get(DIRECTIVE)
+            if directive is None:
+                plain.append(item)
+            elif directive == "delete":
+                if keys[0] not in item:
+                    raise no_merge_key(item, keys[0], path + (n,))
+                gone = tuple(_text(item.get(k)) for k in keys)
+                original = [o for o in original if tuple(_text(o.get(k)) for k in keys) != gone]
+            elif directive == "replace":
+                replace = True
+            elif directive == "merge":
+                item = dict(item)
+                del item[DIRECTIVE]
+                plain.append(item)
+            else:
+                raise MergeError(f"unknown patch type: {directive!r} in map", path=path + (n,))
+        return original, plain, replace
+
+    def _merge_keyed(self, walker: Walker, original: list, patch: list, field: Field, path: Path) -> list:
+        key = field.list.keys[0]
+        original, plain, replace = self._directive_items(original, patch, (key,), path)
+        if replace:
+            return [strip_nulls(p) for p in plain]
+        front: list = []
+        used: set[int] = set()
+        for n, item in enumerate(plain):
+            if key not in item:
+                raise no_merge_key(item, key, path + (n,))
+            want = _text(item[key])
+            for i, cand in enumerate(original):
+                if i not in used and _text(cand.get(key)) == want:
+                    used.add(i)
+                    front.append(walker.merge_map(cand, item, field.shape, path + (i,)))
+                    break
+            else:
+                front.append(strip_nulls(item))
+        return front + [o for i, o in enumerate(original) if i not in used]
+
+    def _merge_multi_key(self, walker: Walker, original: list, patch: list, field: Field, path: Path) -> list:
+        keys = field.list.keys
+        original, plain, replace = self._directive_items(original, patch, keys, path)
+        if replace:
+            return [strip_nulls(p) for p in plain]
+
+        def fields(item: dict) -> tuple[str, ...]:
+            return tuple(_text(item.get(k)) for k in keys)
+
+        new: list = []
+        merged = list(original)
+        for n, item in enumerate(plain):
+            if keys[0] not in item:
+                raise no_merge_key(item, keys[0], path + (n,))
+            mine = fields(item)
+            exact = next((i for i, o in enumerate(merged) if fields(o) == mine), None)
+            if exact is not None:
+                merged[exact] = walker.merge_map(merged[exact], item, field.shape, path + (exact,))
+                continue
+            clash = any(
+                all(a == b or not a or not b for a, b in zip(fields(o), mine)) for o in merged
+            )
+            if not clash:
+                new.append(strip_nulls(item))
+        return new + merged
+

@@ -1,0 +1,222 @@
+"""Merge rules of the Kubernetes API server (``kubectl patch --type strategic``).
+
+This mirrors ``k8s.io/apimachinery/pkg/util/strategicpatch`` as applied by
+``kubectl patch --local`` (v1.32): field metadata from the Go struct tags, which the
+OpenAPI schema carries as ``x-kubernetes-patch-strategy`` / ``x-kubernetes-patch-merge-key``.
+
+- ``null`` deletes a key; a null for an absent key is dropped.
+- A key the base lacks takes the patch value with its nested nulls dropped (directives
+  inside are copied verbatim); a new item appended to a keyed list is copied verbatim,
+  nulls included.
+- Different JSON types: the patch value wins. Maps merge unless the field's strategy
+  is ``replace``; lists merge only with strategy ``merge``, otherwise the patch's list
+  replaces the base's.
+- ``$patch: replace`` on a map returns the patch map; ``$patch: delete`` gives ``{}``;
+  ``$patch: merge`` (or anything else) is an error.
+- Keyed lists: ``$patch: delete`` items drop every base item with that key,
+  ``$patch: replace`` makes the other patch items the whole list, ``$patch: merge`` is an
+  error ("merging lists cannot yet be specified in the patch"); a patch item without the
+  merge key is an error. Items match on the key type-sensitively (``"80"`` is not ``80``).
+- Primitive lists with strategy merge (``finalizers``) take the union, deduplicated.
+- Order: the patch's items in patch order interleaved with the untouched base items in
+  base order; an untouched item goes before the next patch item only when both were in
+  the base and it came first there (:func:`interleave`).
+- ``$retainKeys``, ``$deleteFromPrimitiveList/<f>`` and ``$setElementOrder/<f>`` as the
+  API server applies them (:mod:`compose.merge.directives`).
+- A map or list under a field the struct does not know is an error, as it is for the
+  server ("unable to find api field in struct ...").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MergeError
+from . import directives
+from .walker import DIRECTIVE, Field, Path, Rules, Shape, Walker, jtype, tkey
+
+
+def interleave(patch_items: list, server_only: list, server_order: list, key_of: Any) -> list:
+    """Merge two ordered lists the way ``mergeSortedSlice`` does.
+
+    ``patch_items`` (already in patch order) and ``server_only`` (in base order) keep their
+    own relative orders; at each step the server-only item goes first only if both items
+    are in ``server_order`` and it comes earlier there.
+    """
+    index: dict[Any, int] = {}
+    for i, item in enumerate(server_order):
+        index.setdefault(key_of(item), i)
+    out = []
+    i = j = 0
+    while i < len(server_only) or j < len(patch_items):
+        if i >= len(server_only):
+            out.append(patch_items[j])
+            j += 1
+        elif j >= len(patch_items):
+            out.append(server_only[i])
+            i += 1
+        else:
+            li = index.get(key_of(server_only[i]))
+            ri = index.get(key_of(patch_items[j]))
+            if li is not None and ri is not None and li < ri:
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(patch_items[j])
+                j += 1
+    return out
+
+
+def sort_by(items: list, order: list, key_of: Any) -> list:
+    """Stable-sort ``items`` by their position in ``order`` (all of them are in it)."""
+    index: dict[Any, int] = {}
+    for i, item in enumerate(order):
+        index.setdefault(key_of(item), i)
+    return sorted(items, key=lambda it: index.get(key_of(it), len(order)))
+
+
+def element_type(path: Path, *lists: list) -> str | None:
+    """The one JSON type of all items, as ``sliceElementType`` requires."""
+    found = None
+    for lst in lists:
+        for item in lst:
+            t = jtype(item)
+            if found is None:
+                if t == "list":
+                    raise MergeError("lists of lists are not supported in a strategic merge", path=path)
+                found = t
+            elif t != found:
+                raise MergeError("list element types are not identical", path=path)
+    return found
+
+
+def no_merge_key(item: dict, key: str, path: Path) -> MergeError:
+    return MergeError(f"map: {item!r} does not contain declared merge key: {key}", path=path)
+
+
+class ServerRules(Rules):
+    """Rules of the API server's strategic merge patch."""
+
+    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
+        directive = patch[DIRECTIVE]
+        if directive == "replace":
+            del patch[DIRECTIVE]
+            return patch
+        if directive == "delete":
+            return {}
+        raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
+
+    def before_fields(self, walker: Walker, original: dict, patch: dict, shape: Shape, path: Path) -> None:
+        directives.apply_retain_keys(original, patch, path)
+        directives.apply_set_element_order(walker, original, patch, shape, path, self.order_list)
+
+    def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
+        return strip_nulls(value) if absent else value
+
+    def delete_list_prefix(self, key: str, path: Path) -> str | None:
+        return directives.delete_list_target(key, path)
+
+    def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
+        raise MergeError(
+            f'unable to find api field in struct {shape.struct_name()} for the json field "{key}"', path=path
+        )
+
+    # -- lists ---------------------------------------------------------------------
+    def merge_list(self, walker: Walker, original: list, patch: list, field: Field, path: Path,
+                   delete_list: bool) -> Any:
+        spec = field.list
+        if delete_list:
+            # The server filters even a list whose strategy is not merge.
+            drop = {tkey(v) for v in patch}
+            return [v for v in original if tkey(v) not in drop]
+        if not spec.merge:
+            return patch
+        if not original and not patch:
+            return original
+        kind = element_type(path, original, patch)
+        if kind != "map":
+            merged = dedup(original + patch)
+            return self.order_list(merged, patch, original, None)
+        if not spec.keys:
+            raise MergeError("cannot merge lists without merge key", path=path)
+        key = spec.keys[0]
+        original, patch = self._special_items(original, patch, key, path)
+        merged = self._merge_items(walker, original, patch, key, field, path)
+        return self.order_list(merged, patch, original, key, path)
+
+    def _special_items(self, original: list, patch: list, key: str, path: Path) -> tuple[list, list]:
+        plain = []
+        replace = False
+        for n, item in enumerate(patch):
+            if DIRECTIVE not in item:
+                plain.append(item)
+                continue
+            directive = item[DIRECTIVE]
+            if directive == "delete":
+                if key not in item:
+                    raise no_merge_key(item, key, path + (n,))
+                gone = tkey(item[key])
+                original = [o for o in original if not (key in o and tkey(o[key]) == gone)]
+            elif directive == "replace":
+                replace = True
+            elif directive == "merge":
+                raise MergeError("merging lists cannot yet be specified in the patch", path=path + (n,))
+            else:
+                raise MergeError(f"unknown patch type: {directive!r} in map", path=path + (n,))
+        if replace:
+            return plain, []
+        return original, plain
+
+    def _merge_items(self, walker: Walker, original: list, patch: list, key: str, field: Field,
+                     path: Path) -> list:
+        merged = list(original)
+        for n, item in enumerate(patch):
+            if key not in item:
+                raise no_merge_key(item, key, path + (n,))
+            want = tkey(item[key])
+            for i, cand in enumerate(merged):
+                if key in cand and tkey(cand[key]) == want:
+                    merged[i] = walker.merge_map(cand, item, field.shape, path + (i,))
+                    break
+            else:
+                merged.append(item)
+        return merged
+
+    def order_list(self, merged: list, order: list, original: list, key: str | None, path: Path = ()) -> list:
+        """Split ``merged`` into items named in ``order`` and the rest, and interleave them."""
+        if key is None:
+            key_of = tkey
+        else:
+            for item in (*merged, *order):
+                if key not in item:
+                    raise no_merge_key(item, key, path)
+
+            def key_of(item: dict) -> Any:
+                return tkey(item.get(key))
+
+        named = {key_of(i) for i in order}
+        patch_items = [m for m in merged if key_of(m) in named]
+        server_only = [m for m in merged if key_of(m) not in named]
+        patch_items = sort_by(patch_items, order, key_of)
+        server_only = sort_by(server_only, original, key_of)
+        return interleave(patch_items, server_only, original, key_of)
+
+
+def dedup(items: list) -> list:
+    seen = set()
+    out = []
+    for item in items:
+        k = tkey(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
+
+
+def strip_nulls(value: Any) -> Any:
+    """Drop null map values at any depth (``discardNullValuesFromPatch``; kyaml does the same)."""
+    if isinstance(value, dict):
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [strip_nulls(v) for v in value]
+    return value
