@@ -38,9 +38,12 @@ def _post(url: str, body: dict[str, Any] | None = None) -> None:
         resp.read()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def aws_env() -> Iterator[None]:
-    """Dummy credentials and region; no shared config files, so no real profile is read."""
+    """Dummy credentials and region; no shared config files, so no real profile is read.
+
+    Module-scoped so that the environment is restored before tests in other directories run.
+    """
     with pytest.MonkeyPatch.context() as mp:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS"):
             mp.delenv(name, raising=False)
@@ -55,7 +58,7 @@ def aws_env() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def moto_server(aws_env: None) -> Iterator[str]:
+def moto_server() -> Iterator[str]:
     """The base URL of a moto server running for this session."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

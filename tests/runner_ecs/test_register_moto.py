@@ -276,3 +276,28 @@ def test_invalid_request_is_a_submit_error_naming_the_field(ecs, td_factory):
     assert "RegisterTaskDefinition request is invalid" in str(info.value)
     assert "cpu" in str(info.value)
     assert info.value.__cause__ is not None and type(info.value.__cause__).__name__ == "ParamValidationError"
+
+
+def test_threads_sharing_a_runner_register_once(ecs, td_factory):
+    """An agent's worker threads share one runner: the family lock keeps them from racing."""
+    import threading
+
+    runner = EcsRunner(ecs, sleep=no_sleep, cache_ttl=0)
+    td = td_factory()
+    results: list[tuple[str, bool]] = []
+    barrier = threading.Barrier(6)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(5):
+            results.append(runner.register_if_needed(td))
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 30
+    assert [flag for _, flag in results].count(True) == 1
+    assert len({arn for arn, _ in results}) == 1
+    assert len(revisions(ecs, "flow-fargate")) == 1
