@@ -21,7 +21,7 @@ from typing import Any
 
 from ...errors import KustomizationError
 
-__all__ = ["split_path", "walk", "Visitor"]
+__all__ = ["split_path", "walk", "locations", "Visitor"]
 
 Visitor = Callable[[Any, Any], None]
 
@@ -59,7 +59,29 @@ def walk(
         KustomizationError: a scalar stands where the path needs a map or list.
     """
     holder = {"": obj}
-    _filter(holder, "", split_path(path), visit, create and make_leaf is not None, make_leaf, path)
+    _filter(holder, "", split_path(path), visit, create and make_leaf is not None, make_leaf, path, [])
+
+
+def locations(
+    obj: dict[str, Any],
+    path: str,
+    *,
+    create: bool = False,
+    make_leaf: Callable[[], Any] | None = None,
+) -> list[tuple[Any, Any, tuple[Any, ...]]]:
+    """Like :func:`walk`, but return ``(container, key, concrete path)`` for each value found.
+
+    The concrete path holds the keys and list indexes from ``obj`` to the value.
+    """
+    found: list[tuple[Any, Any, tuple[Any, ...]]] = []
+    trail: list[Any] = []
+
+    def visit(container: Any, key: Any) -> None:
+        found.append((container, key, tuple(trail[1:])))
+
+    holder = {"": obj}
+    _filter(holder, "", split_path(path), visit, create and make_leaf is not None, make_leaf, path, trail)
+    return found
 
 
 def _filter(
@@ -70,6 +92,24 @@ def _filter(
     create: bool,
     make_leaf: Callable[[], Any] | None,
     full: str,
+    trail: list[Any],
+) -> None:
+    trail.append(key)
+    try:
+        _filter_at(container, key, parts, visit, create, make_leaf, full, trail)
+    finally:
+        trail.pop()
+
+
+def _filter_at(
+    container: Any,
+    key: Any,
+    parts: list[str],
+    visit: Visitor,
+    create: bool,
+    make_leaf: Callable[[], Any] | None,
+    full: str,
+    trail: list[Any],
 ) -> None:
     if not parts:
         visit(container, key)
@@ -77,9 +117,9 @@ def _filter(
     value = container[key]
     if isinstance(value, list):
         for i in range(len(value)):
-            _filter(value, i, parts, visit, create, make_leaf, full)
+            _filter(value, i, parts, visit, create, make_leaf, full, trail)
     elif isinstance(value, dict):
-        _field(value, parts, visit, create, make_leaf, full)
+        _field(value, parts, visit, create, make_leaf, full, trail)
     elif value is None:
         return
     else:
@@ -96,6 +136,7 @@ def _field(
     create: bool,
     make_leaf: Callable[[], Any] | None,
     full: str,
+    trail: list[Any],
 ) -> None:
     name = parts[0]
     is_seq = name.endswith("[]")
@@ -110,4 +151,4 @@ def _field(
             mapping[name] = make_leaf() if len(parts) == 1 else {}
         elif name not in mapping:
             return
-    _filter(mapping, name, parts[1:], visit, create, make_leaf, full)
+    _filter(mapping, name, parts[1:], visit, create, make_leaf, full, trail)

@@ -21,7 +21,8 @@ from typing import Any
 from ...errors import KustomizationError
 from ..resource import Resource
 from ._common import live, selected
-from .fieldpath import walk
+from . import aliases
+from .fieldpath import locations
 from .fieldspecs import COMMON_LABELS, TEMPLATE_LABELS, FieldSpec
 
 __all__ = ["apply", "field_specs", "set_pairs"]
@@ -72,22 +73,33 @@ def _merge_one(specs: list[FieldSpec], spec: FieldSpec) -> None:
 
 
 def set_pairs(resources: Sequence[Resource], pairs: Mapping[str, Any], specs: Sequence[FieldSpec]) -> None:
-    """Write ``pairs`` into the map at each of ``specs`` in ``resources`` (shared with annotations)."""
+    """Write ``pairs`` into the map at each of ``specs`` in ``resources`` (shared with annotations).
+
+    As in kustomize, a key added at several fields of one resource shares its value there
+    (see :mod:`.aliases`), and updating a key that shares its value updates every field.
+    """
     if not pairs:
         return
     for res in live(resources):
-        for spec in specs:
-            if not selected(spec, res):
-                continue
-
-            def visit(container: Any, key: Any) -> None:
-                target = container[key]
-                if target is None:
-                    target = container[key] = {}
-                if isinstance(target, dict):
-                    target.update(pairs)
-
-            walk(res.data, spec.path, visit, create=spec.create, make_leaf=dict)
+        chosen = [s for s in specs if selected(s, res)]
+        for key, value in pairs.items():
+            added: list[aliases.Member] = []
+            for spec in chosen:
+                for container, field, path in locations(res.data, spec.path, create=spec.create, make_leaf=dict):
+                    target = container[field]
+                    if target is None and spec.create:
+                        target = container[field] = {}
+                    if not isinstance(target, dict):
+                        continue
+                    if key in target:
+                        old = target[key]
+                        target[key] = value
+                        if old != value:
+                            aliases.propagate(res, (path, key), old, value)
+                    else:
+                        target[key] = value
+                        added.append((path, key))
+            aliases.record(res, added)
 
 
 def apply(resources: Sequence[Resource], entries: Sequence[Mapping[str, Any]]) -> None:
