@@ -83,3 +83,10 @@ def show(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(show(v) for v in value) + "]"
     return str(value)
+
+
+def render_show(value: Any) -> str:
+    """:func:`show` for any metadata value, including nested data."""
+    if isinstance(value, dict):
+        return "{...}"
+    return show(value)

@@ -458,7 +458,7 @@ class ResolvedParams:
         lines = [f"{k} = {show(render_value(v))}  (from {self.sources[k]})" for k, v in self.values.items()]
         for key in self.undeclared:
             origin = self.metadata.origins.get(key)
-            lines.append(f"{key}: not a declared parameter, ignored" + (f" (from {origin.name})" if origin else ""))
+            lines.append(f"{key}: not a declared parameter" + (f" (from {origin.name})" if origin else ""))
         return lines
 
 

@@ -1,0 +1,174 @@
+"""From metadata to a build's inputs: profile, parameters, and the overlays that apply.
+
+:func:`select` is the per-build step before any manifest is touched:
+
+1. merge the metadata layers (:mod:`compose.spec.metadata`);
+2. pick the profile: the value of ``profileKey`` (default ``job_profile``) in the merged
+   metadata, or the profile named ``default`` when the key is absent; a value that names no
+   profile is an error when the repo declares profiles;
+3. resolve the parameters (:mod:`compose.spec.params`) with the profile's ``parameters`` as a
+   layer below all metadata (named ``profile NAME``);
+4. decide each overlay, in the order of ``overlays:``: it applies when the profile lists it or
+   its ``when`` holds. An overlay without ``when`` applies only through profiles.
+
+Everything here is pure and reads only the loaded :class:`~compose.spec.repo.SpecRepo`: no file
+I/O, safe to call from many threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compose.errors import SpecError
+
+from ._problems import render_show
+from .metadata import MergedMetadata, MetadataLayer, merge_layers
+from .params import ParameterError, ResolvedParams, render_value, resolve
+from .repo import Overlay, Profile, SpecRepo
+
+__all__ = ["OverlayDecision", "Selection", "select", "DEFAULT_PROFILE"]
+
+#: The profile used when the metadata names none.
+DEFAULT_PROFILE = "default"
+
+
+@dataclass(frozen=True)
+class OverlayDecision:
+    """Whether one overlay applies, and why.
+
+    Attributes:
+        overlay: the overlay.
+        applied: whether it applies to this build.
+        by: ``"profile"``, ``"condition"`` or ``None`` (not applied).
+        reason: why (empty unless :func:`select` was called with ``explain=True``).
+    """
+
+    overlay: Overlay
+    applied: bool
+    by: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The inputs of one build.
+
+    Attributes:
+        profile: the selected profile, or None.
+        params: the resolved parameters (values, sources, undeclared keys, merged metadata).
+        decisions: one per overlay, in application order.
+    """
+
+    profile: Profile | None
+    params: ResolvedParams
+    decisions: tuple[OverlayDecision, ...]
+
+    @property
+    def overlays(self) -> tuple[Overlay, ...]:
+        """The overlays that apply, in application order."""
+        return tuple(d.overlay for d in self.decisions if d.applied)
+
+    def overlays_for(self, target: str) -> tuple[Overlay, ...]:
+        """The applied overlays that have a part for ``target``."""
+        return tuple(o for o in self.overlays if target in o.targets())
+
+    def explain(self) -> list[str]:
+        """Lines for ``compose explain``: profile, parameters with sources, overlays with reasons."""
+        lines = [f"profile: {self.profile.name if self.profile else '(none)'}", "parameters:"]
+        read = {k.split(".")[0] for d in self.decisions if d.overlay.when is not None for k in d.overlay.when.keys}
+        for line in self.params.explain():
+            key = line.split(":", 1)[0]
+            if key in self.params.undeclared and key in read:
+                line += " (read by overlay conditions)"
+            lines.append(f"  {line}")
+        lines.append("overlays:")
+        for d in self.decisions:
+            mark = "+" if d.applied else "-"
+            lines.append(f"  {mark} {d.overlay.name}: {d.reason}" if d.reason else f"  {mark} {d.overlay.name}")
+        return lines
+
+
+def select(
+    spec: SpecRepo,
+    layers: Sequence[MetadataLayer | tuple[str, Mapping[str, Any]]],
+    *,
+    explain: bool = False,
+) -> Selection:
+    """Pick the profile, resolve the parameters and decide the overlays for one build.
+
+    Args:
+        spec: the loaded spec repo.
+        layers: metadata layers, lowest first (agent, deployment, run, --metadata, --set).
+        explain: build a reason for every overlay decision (slower; for ``compose explain``).
+
+    Returns:
+        The selection.
+
+    Raises:
+        SpecError: the profile key names no profile, or a parameter value is invalid
+            (``SpecInvalid`` with every problem when there are several).
+    """
+    layers = list(layers)
+    merged = merge_layers(layers)
+    profile = _profile(spec, merged)
+    if profile is not None and profile.parameters:
+        merged = merge_layers([MetadataLayer(f"profile {profile.name}", profile.parameters)] + layers)
+    params = resolve(spec.parameters, merged, consumed=(spec.profile_key,) if spec.profiles else ())
+    values = params.values
+    data = merged.data
+    listed = frozenset(profile.overlays) if profile else frozenset()
+    decisions = []
+    for overlay in spec.overlays:
+        in_profile = overlay.name in listed
+        if not explain:
+            if in_profile:
+                decisions.append(OverlayDecision(overlay, True, "profile"))
+            elif overlay.when is not None and overlay.when.matches(values, data):
+                decisions.append(OverlayDecision(overlay, True, "condition"))
+            else:
+                decisions.append(OverlayDecision(overlay, False, None))
+            continue
+        decisions.append(_explained(overlay, in_profile, profile, values, data))
+    return Selection(profile=profile, params=params, decisions=tuple(decisions))
+
+
+def _explained(overlay: Overlay, in_profile: bool, profile: Profile | None, values: Any, data: Any) -> OverlayDecision:
+    if overlay.when is not None:
+        held, why = overlay.when.evaluate(values, data)
+        cond = f"when {overlay.when.describe()}: {why}"
+    else:
+        held, cond = False, "no condition"
+    if in_profile:
+        return OverlayDecision(overlay, True, "profile", f"in profile {profile.name}" + (f"; {cond}" if overlay.when is not None else ""))  # type: ignore[union-attr]
+    where = f"not in profile {profile.name}" if profile else "no profile"
+    if held:
+        return OverlayDecision(overlay, True, "condition", cond)
+    return OverlayDecision(overlay, False, None, f"{cond}; {where}")
+
+
+def _profile(spec: SpecRepo, merged: MergedMetadata) -> Profile | None:
+    key = spec.profile_key
+    if key not in merged.data:
+        return spec.profiles.get(DEFAULT_PROFILE)
+    value = merged.data[key]
+    layer = merged.origins[key]
+    decl = spec.parameters.get(key)
+    if decl is not None:
+        try:
+            value = decl.accept(value, layer.name, strings=layer.strings)
+        except ParameterError as exc:
+            raise exc.with_context(file=layer.file, line=layer.line_of(key)) from None
+    if not spec.profiles:
+        return None
+    name = render_value(value) if not isinstance(value, str) else value
+    profile = spec.profiles.get(name)
+    if profile is None:
+        raise SpecError(
+            f"{key}={render_show(value)} (from {layer.name}) names no profile; profiles: {', '.join(spec.profiles)}",
+            file=layer.file,
+            line=layer.line_of(key),
+            step="select",
+        )
+    return profile
