@@ -1,0 +1,359 @@
+"""The build pipeline: a kustomization directory in, the list of resources out.
+
+Mirrors Kustomize v5.5's ``KustTarget``. For each kustomization, depth first:
+
+1. ``resources`` in order: files (every document; ``kind: *List`` documents are expanded)
+   and directories holding their own kustomization, built recursively. A resource whose
+   identity is already present is an error ("may not add resource with an already
+   registered id").
+2. ``configMapGenerator`` / ``secretGenerator``.
+3. ``components`` in order: each adds its resources to this kustomization's list and runs its
+   own generators, components and transformers over the whole list.
+4. The transformers, in Kustomize's order: ``patchesStrategicMerge``, ``patches``,
+   ``namespace``, ``namePrefix``/``nameSuffix``, ``labels`` (then ``commonLabels``),
+   ``commonAnnotations``, ``patchesJson6902``, ``images``.
+
+Then, once for the whole build: content hashes are appended to generated names, name
+references are fixed, resources annotated ``config.kubernetes.io/local-config: "true"`` are
+dropped, and the output is sorted as ``kubectl kustomize`` sorts it (``sortOptions`` of the
+top kustomization, default ``legacy``).
+
+Safety, as Kustomize's default load restrictor (``LoadRestrictionsRootOnly``): a file a
+kustomization names (resource, patch, generator source) must be in or below that
+kustomization's directory; a directory with its own kustomization may be anywhere, but not
+the directory of a kustomization being built or one of its parents (that is a cycle).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ComposeError, KustomizationError, YAMLSyntaxError
+from ..yamlio import load_documents
+from .loader import Kustomization, load_kustomization
+from .ordering import sort_resources
+from .patches import (
+    LoadedPatch,
+    OnPatch,
+    apply_patches,
+    load_json6902_entry,
+    load_patch,
+    load_strategic_merge_entry,
+)
+from .resource import Resource
+from .selector import effective_namespace
+
+__all__ = ["build", "build_documents"]
+
+LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
+
+_REMOTE_PREFIXES = ("http://", "https://", "git@", "git::", "ssh://", "github.com/", "gitlab.com/",
+                    "bitbucket.org/", "file://")
+
+
+def _is_remote(entry: str) -> bool:
+    return entry.startswith(_REMOTE_PREFIXES) or "://" in entry or "?ref=" in entry
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+class _Builder:
+    def __init__(
+        self,
+        merge_order: str,
+        on_patch: OnPatch | None,
+    ) -> None:
+        self.merge_order = merge_order
+        self.on_patch = on_patch
+
+    # --- loading files under the restrictor ---------------------------------------------------
+    def _resolve_file(self, k: Kustomization, rel: str, field_path: tuple[Any, ...], what: str) -> tuple[Path, str]:
+        """(real path, shown path) of a file ``k`` names, enforcing the load restrictor."""
+        shown = os.path.normpath(os.path.join(k.dir, rel))
+        real = Path(os.path.realpath(os.path.join(k.root, rel)))
+        if not _within(real, k.root):
+            raise k.error(
+                f"{what} '{rel}' is outside the kustomization root '{k.dir}': files must be in or "
+                "below the directory of the kustomization that names them",
+                field_path, step="load",
+            )
+        if not real.exists():
+            raise k.error(f"{what} '{rel}' not found (looked for {shown})", field_path, step="load")
+        if not real.is_file():
+            raise k.error(f"{what} '{rel}' is not a file ({shown})", field_path, step="load")
+        return real, shown
+
+    def _reader(self, k: Kustomization) -> Callable[[str, tuple[Any, ...]], tuple[str, str]]:
+        def read_text(rel: str, field_path: tuple[Any, ...]) -> tuple[str, str]:
+            real, shown = self._resolve_file(k, rel, field_path, "patch file")
+            try:
+                return real.read_text(encoding="utf-8"), shown
+            except UnicodeDecodeError as exc:
+                raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
+            except OSError as exc:
+                raise k.error(f"cannot read '{rel}': {exc.strerror}", field_path, step="load") from None
+
+        return read_text
+
+    def _bytes_reader(self, k: Kustomization) -> Callable[[str], bytes]:
+        def read_file(rel: str) -> bytes:
+            real, shown = self._resolve_file(k, rel, (), "file")
+            try:
+                return real.read_bytes()
+            except OSError as exc:
+                raise KustomizationError(f"cannot read '{rel}': {exc.strerror}", file=shown, step="load") from None
+
+        return read_file
+
+    # --- resources ----------------------------------------------------------------------------
+    def _load_resource_file(self, real: Path, shown: str) -> list[Resource]:
+        try:
+            text = real.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
+        out: list[Resource] = []
+        for doc in load_documents(text, shown):
+            data = doc.data
+            if not isinstance(data, dict):
+                raise KustomizationError(
+                    f"a resource must be a mapping, found {type(data).__name__}",
+                    file=shown, line=doc.line_of(()), step="load",
+                )
+            kind = data.get("kind")
+            items = data.get("items")
+            if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+                for i, item in enumerate(items):
+                    if not isinstance(item, dict):
+                        raise KustomizationError(
+                            "an item of a List must be a mapping", file=shown, line=doc.line_of(("items", i)), step="load"
+                        )
+                    prefix = ("items", i)
+                    locs = {p[2:]: v for p, v in doc.locations.items() if p[:2] == prefix}
+                    out.append(self._checked(Resource(item, shown, doc.index, locs), doc.line_of(prefix)))
+                continue
+            out.append(self._checked(Resource(data, shown, doc.index, doc.locations), doc.line_of(())))
+        return out
+
+    @staticmethod
+    def _checked(res: Resource, line: int | None) -> Resource:
+        if not res.kind:
+            raise KustomizationError("missing 'kind' in a resource", file=res.file, line=line, step="load")
+        md = res.data.get("metadata")
+        if not isinstance(md, dict) or not md.get("name"):
+            raise KustomizationError(
+                f"missing 'metadata.name' in a {res.kind} resource", file=res.file, line=line, step="load"
+            )
+        if not isinstance(md.get("name"), str):
+            md["name"] = str(md["name"])
+        return res
+
+    @staticmethod
+    def _append(resources: list[Resource], new: Sequence[Resource], k: Kustomization, field_path: tuple[Any, ...]) -> None:
+        seen = {_id_key(r): r for r in resources}
+        for res in new:
+            key = _id_key(res)
+            other = seen.get(key)
+            if other is not None:
+                raise k.error(
+                    f"may not add resource with an already registered id: {res.id} "
+                    f"(from {res.where()}; already added from {other.where()})",
+                    field_path, step="load",
+                )
+            seen[key] = res
+            resources.append(res)
+
+    def _directory(self, k: Kustomization, rel: str, field_path: tuple[Any, ...], what: str) -> tuple[Path, str]:
+        shown = os.path.normpath(os.path.join(k.dir, rel))
+        real = Path(os.path.realpath(os.path.join(k.root, rel)))
+        if not real.exists():
+            if _is_remote(rel):
+                raise k.error(f"remote {what} '{rel}' is not supported by compose (use a local path)",
+                              field_path, step="load")
+            raise k.error(f"{what} '{rel}' not found (looked for {shown})", field_path, step="load")
+        return real, shown
+
+    # --- one kustomization ------------------------------------------------------------------
+    def accumulate(
+        self,
+        real: Path,
+        shown: str,
+        chain: list[tuple[Path, str]],
+        *,
+        component: bool,
+        into: list[Resource] | None,
+        extra_components: Sequence[tuple[Path, str]] = (),
+        referrer: tuple[Kustomization, tuple[Any, ...]] | None = None,
+    ) -> tuple[list[Resource], Kustomization]:
+        for root, root_shown in chain:
+            if _within(root, real):
+                cycle = " -> ".join([s for _, s in chain[chain.index((root, root_shown)):]] + [shown])
+                msg = f"cycle detected: '{shown}' is, or contains, a kustomization being built ({cycle})"
+                if referrer is not None:
+                    raise referrer[0].error(msg, referrer[1], step="load")
+                raise KustomizationError(msg, file=shown, step="load")
+        k = load_kustomization(real, shown)
+        if component and not k.is_component:
+            raise _expected_kind(referrer, shown, f"'{shown}' is listed in 'components' but is a {k.kind}, not a Component")
+        if not component and k.is_component:
+            raise _expected_kind(referrer, shown, f"'{shown}' is a Component: list it in 'components', not 'resources'")
+        chain = chain + [(k.root, k.dir)]
+        resources: list[Resource] = into if into is not None else []
+
+        for entry, field_path in k.resources:
+            if _is_remote(entry) and not os.path.exists(os.path.join(k.root, entry)):
+                raise k.error(f"remote resource '{entry}' is not supported by compose (use a local path)",
+                              field_path, step="load")
+            target, target_shown = self._directory(k, entry, field_path, "resource")
+            if target.is_dir():
+                sub, _ = self.accumulate(target, target_shown, chain, component=False, into=None,
+                                         referrer=(k, field_path))
+                self._append(resources, sub, k, field_path)
+            else:
+                real_file, shown_file = self._resolve_file(k, entry, field_path, "resource")
+                self._append(resources, self._load_resource_file(real_file, shown_file), k, field_path)
+
+        if k.data.get("configMapGenerator") or k.data.get("secretGenerator"):
+            from .transformers import generators
+
+            resources[:] = generators.generate(
+                k.data, k.root, file=k.file, existing=list(resources), read_file=self._bytes_reader(k)
+            )
+
+        comps = [(self._directory(k, entry, fp, "component"), fp) for entry, fp in k.components]
+        for (comp_real, comp_shown), field_path in comps:
+            if not comp_real.is_dir():
+                raise k.error(f"component '{comp_shown}' must be a directory", field_path, step="load")
+            resources, _ = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources,
+                                           referrer=(k, field_path))
+        for comp_real, comp_shown in extra_components:
+            resources, _ = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources)
+
+        resources = self.transform(k, resources)
+        if into is not None and resources is not into:
+            into[:] = resources
+            resources = into
+        return resources, k
+
+    def transform(self, k: Kustomization, resources: list[Resource]) -> list[Resource]:
+        read_text = self._reader(k)
+        patch_kwargs: dict[str, Any] = {"merge_order": self.merge_order, "on_patch": self.on_patch}
+        if k.patches_strategic_merge:
+            loaded = [load_strategic_merge_entry(k, s, read_text) for s in k.patches_strategic_merge]
+            resources = apply_patches(resources, loaded, **patch_kwargs)
+        if k.patches:
+            loaded2: list[LoadedPatch] = [load_patch(k, s, read_text) for s in k.patches]
+            resources = apply_patches(resources, loaded2, **patch_kwargs)
+        if k.namespace:
+            from .transformers import namespace
+
+            namespace.apply(resources, k.namespace)
+        if k.name_prefix or k.name_suffix:
+            from .transformers import names
+
+            names.apply(resources, k.name_prefix, k.name_suffix)
+        if k.labels:
+            from .transformers import labels
+
+            labels.apply(resources, k.labels)
+        if k.annotations:
+            from .transformers import annotations
+
+            annotations.apply(resources, k.annotations)
+        if k.patches_json6902:
+            loaded3 = [load_json6902_entry(k, s, read_text) for s in k.patches_json6902]
+            resources = apply_patches(resources, loaded3, **patch_kwargs)
+        if k.images:
+            from .transformers import images
+
+            images.apply(resources, k.images)
+        return resources
+
+
+def _expected_kind(referrer: tuple[Kustomization, tuple[Any, ...]] | None, shown: str, message: str) -> ComposeError:
+    if referrer is not None:
+        return referrer[0].error(message, referrer[1], step="load")
+    return KustomizationError(message, file=shown, step="load")
+
+
+def _id_key(res: Resource) -> tuple[str, str, str, str, str]:
+    rid = res.id
+    return (rid.group, rid.version, rid.kind, rid.name, effective_namespace(rid, res.is_cluster_scoped()))
+
+
+def _is_local_config(res: Resource) -> bool:
+    md = res.data.get("metadata")
+    ann = md.get("annotations") if isinstance(md, dict) else None
+    return isinstance(ann, dict) and str(ann.get(LOCAL_CONFIG_ANNOTATION)).lower() == "true"
+
+
+def build(
+    path: str | os.PathLike[str],
+    *,
+    merge_order: Literal["kustomize", "server"] = "kustomize",
+    extra_components: Sequence[str | os.PathLike[str]] = (),
+    on_patch: OnPatch | None = None,
+) -> list[Resource]:
+    """Build the kustomization in directory ``path`` as ``kubectl kustomize`` does.
+
+    Args:
+        path: the kustomization directory.
+        merge_order: list order of strategic merges: ``"kustomize"`` (what ``kubectl
+            kustomize`` gives) or ``"server"`` (what the API server gives).
+        extra_components: component directories applied after the kustomization's own
+            ``components``, as if listed there (each is its own root for the restrictor).
+        on_patch: called as ``on_patch(resource, patch_file, patch_locations, before)`` after
+            each patch is applied to a resource (for provenance).
+
+    Returns:
+        The resources, in output order; each keeps the file and line table it came from.
+
+    Raises:
+        ComposeError: any problem, with the file (and line) where it is.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "kustomization.yaml").write_text("resources: [cm.yaml]\\nnamePrefix: p-\\n")
+    >>> _ = (d / "cm.yaml").write_text("apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c}\\n")
+    >>> [r.name for r in build(d)]
+    ['p-c']
+    """
+    shown = str(path)
+    real = Path(os.path.realpath(path))
+    if not real.exists():
+        raise KustomizationError(f"no such directory: {shown}", file=shown, step="load")
+    if not real.is_dir():
+        raise KustomizationError("must build at a directory holding a kustomization", file=shown, step="load")
+    extras: list[tuple[Path, str]] = []
+    for comp in extra_components:
+        comp_real = Path(os.path.realpath(comp))
+        if not comp_real.is_dir():
+            raise KustomizationError("extra component must be a directory", file=str(comp), step="load")
+        extras.append((comp_real, str(comp)))
+    builder = _Builder(merge_order, on_patch)
+    resources, top = builder.accumulate(real, shown, [], component=False, into=None, extra_components=extras)
+
+    from .transformers import hashing, namereference
+
+    hashing.apply(resources)
+    namereference.fix(resources)
+    resources = [r for r in resources if r.data and not _is_local_config(r)]
+    try:
+        return sort_resources(resources, top.sort_options)
+    except ValueError as exc:
+        raise top.error(str(exc), ("sortOptions",)) from None
+
+
+def build_documents(
+    path: str | os.PathLike[str],
+    *,
+    merge_order: Literal["kustomize", "server"] = "kustomize",
+    extra_components: Sequence[str | os.PathLike[str]] = (),
+    on_patch: OnPatch | None = None,
+) -> list[dict[str, Any]]:
+    """Like :func:`build`, returning the manifests only (plain dicts, in output order)."""
+    return [r.data for r in build(path, merge_order=merge_order, extra_components=extra_components, on_patch=on_patch)]
