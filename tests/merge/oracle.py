@@ -82,6 +82,36 @@ def kubectl_kustomize(base: dict, patch: dict) -> dict:
     return yaml.safe_load(proc.stdout)
 
 
+def kubectl_kustomize_many(pairs: dict[str, tuple[dict, dict]]) -> dict[str, dict]:
+    """One ``kubectl kustomize`` build for many base/patch pairs (all must succeed).
+
+    Each base is renamed ``<name>-<case>`` so that every patch targets its own resource;
+    the outputs come back under their case name with the original name restored.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        resources, patches, names = [], [], {}
+        for i, (case, (base, patch)) in enumerate(sorted(pairs.items())):
+            unique = f"{base['metadata']['name']}-c{i}"
+            names[(base["kind"], unique)] = (case, base["metadata"]["name"])
+            b = dict(base, metadata=dict(base["metadata"], name=unique))
+            p = targeted(base, patch)
+            p["metadata"] = dict(p["metadata"], name=unique)
+            Path(tmp, f"b{i}.yaml").write_text(_dump(b))
+            Path(tmp, f"p{i}.yaml").write_text(_dump(p))
+            resources.append(f"b{i}.yaml")
+            patches.append({"path": f"p{i}.yaml"})
+        Path(tmp, "kustomization.yaml").write_text(_dump({"resources": resources, "patches": patches}))
+        proc = subprocess.run([KUBECTL, "kustomize", tmp], capture_output=True, text=True, timeout=120)
+    if proc.returncode:
+        raise OracleError(proc.stderr.strip())
+    out = {}
+    for doc in yaml.safe_load_all(proc.stdout):
+        case, name = names[(doc["kind"], doc["metadata"]["name"])]
+        doc["metadata"]["name"] = name
+        out[case] = doc
+    return out
+
+
 def uses_server_only_directives(doc: Any) -> bool:
     """True if the patch holds a directive kustomize copies through unprocessed."""
     if isinstance(doc, dict):
