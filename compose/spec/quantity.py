@@ -7,7 +7,8 @@ This mirrors ``k8s.io/apimachinery/pkg/api/resource.Quantity``, the type of ever
   (``Ki Mi Gi Ti Pi Ei``, powers of 1024), a decimal SI one (``n u m "" k M G T P E``, powers of
   1000) or a decimal exponent (``e3``, ``E-6``). ``1.`` and ``.5`` are numbers; ``K``, ``mi``, a
   space anywhere, or an empty string are not. Note that ``1E`` is one exa (10^18) while ``1E3``
-  is a thousand, as in Kubernetes.
+  is a thousand, as in Kubernetes. One deliberate difference: apimachinery reads a quantity
+  without any digit (``.``, ``-``, ``Gi``) as zero; compose refuses it as a mistake.
 * **Exact values.** A value is a :class:`fractions.Fraction`, never a float. As the API server
   does, a value finer than one nano (10^-9) is rounded up, away from zero (``0.9n`` is ``1n``),
   and a binary SI value is capped at 2^63-1 (``9Ei``).
@@ -210,6 +211,9 @@ def _parse(text: str) -> Quantity:
     if m is None:
         raise QuantityError(f"{text!r} is not a quantity (expected a number with an optional suffix such as 500m, 8Gi, 2e3)")
     sign, whole, frac, suffix = m.group(1), m.group(2), m.group(3) or "", m.group(4)
+    if not whole and not frac:
+        # apimachinery reads ".", "-" and "Gi" as zero; a quantity without a digit is a mistake.
+        raise QuantityError(f"{text!r} is not a quantity (no digits)")
     if suffix in _DECIMAL:
         fmt, base, exp = DECIMAL_SI, 10, _DECIMAL[suffix]
     elif suffix in _BINARY:
