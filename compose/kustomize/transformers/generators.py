@@ -12,7 +12,8 @@ after them), ``literals`` and ``files``. A key given twice is an error.
   ``=`` gives an empty value; the value is kept verbatim (quotes and trailing spaces included).
 
 ConfigMap values that are not UTF-8 go to ``binaryData`` (base64); Secret values are all
-base64 in ``data``, and ``type`` defaults to ``Opaque``. ``options`` (``labels``,
+base64 in ``data`` (base64 of 70 characters or more is cut into lines of 70, each ending in a
+newline, as kustomize writes it), and ``type`` defaults to ``Opaque``. ``options`` (``labels``,
 ``annotations``, ``disableNameSuffixHash``, ``immutable``) are merged with the
 kustomization's ``generatorOptions`` (a key in both: the entry's value wins; a true flag in
 either is true). Unless the hash is disabled the resource is marked ``needs_hash``, and
@@ -22,7 +23,8 @@ either is true). Unless the hash is disabled the resource is marked ``needs_hash
 resource with the same kind, name and namespace already exists (matching any name it has had,
 so an overlay names a base's generator by its unprefixed name): ``merge`` keeps the old data
 and adds/overrides the new, ``replace`` keeps only the new; both keep the old resource's name,
-namespace, place in the list and hash setting, and merge labels and annotations (new wins).
+namespace and place in the list, merge labels and annotations (new wins), and get a content
+hash only if both generators want one.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from ...errors import ComposeError, KustomizationError
 from ..resource import Resource
 from ._common import affixes
 
-__all__ = ["generate", "parse_env", "parse_literal", "parse_file_source"]
+__all__ = ["generate", "parse_env", "parse_literal", "parse_file_source", "encode_base64"]
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -132,9 +134,18 @@ def _pairs(
     return out
 
 
-def _b64(value: bytes | str) -> str:
+def encode_base64(value: bytes | str) -> str:
+    """Base64 as kustomize writes it: 70-character lines, each ending in a newline, once the
+    encoding is 70 characters or longer (kyaml's encodeBase64).
+
+    >>> encode_base64("hi"), encode_base64("x" * 53)[-5:]
+    ('aGk=', 'eHh4\\n')
+    """
     raw = value.encode("utf-8") if isinstance(value, str) else value
-    return base64.b64encode(raw).decode("ascii")
+    text = base64.b64encode(raw).decode("ascii")
+    if len(text) < 70:
+        return text
+    return "".join(text[i : i + 70] + "\n" for i in range(0, len(text), 70))
 
 
 def _make(
@@ -157,12 +168,12 @@ def _make(
             raise KustomizationError(f"configmap {name} illegally repeats the key `{key}`")
         seen[key] = True
         if kind == "Secret":
-            text[key] = _b64(value)
+            text[key] = encode_base64(value)
         elif isinstance(value, bytes):
             try:
                 text[key] = value.decode("utf-8")
             except UnicodeDecodeError:
-                binary[key] = _b64(value)
+                binary[key] = encode_base64(value)
         else:
             text[key] = value
     if kind == "Secret" or text:
@@ -229,7 +240,9 @@ def _absorb(out: list[Resource], new: Resource) -> None:
         doc_index=old.doc_index,
         locations=old.locations,
         previous=list(old.previous),
-        needs_hash=old.needs_hash,
+        # Observed in kustomize v5.5: the name gets a hash only if both the old and the new
+        # generator want one (disableNameSuffixHash on either side wins).
+        needs_hash=old.needs_hash and new.needs_hash,
         generator_behavior=old.generator_behavior,
     )
     for which in ("prefix", "suffix"):

@@ -1,0 +1,5 @@
+#!/bin/sh
+set -eu
+echo "hello" > /tmp/out
+
+exit 0
