@@ -6,7 +6,8 @@ excepted), then the ``image`` at the images field specs, is rewritten when it ma
 entry's ``name``: the name alone, or followed by ``:tag`` and/or ``@sha256:digest``. ``name`` is
 used as a regular expression, as kustomize does. ``newName`` replaces the name (keeping any
 registry port in ``name`` matching); ``newTag`` replaces tag and digest; ``digest`` replaces tag
-and digest; both give ``name:tag@digest``.
+and digest; both give ``name:tag@digest``; otherwise ``tagSuffix`` is appended to the tag (an
+image without a tag gets ``name:<suffix>``) and the digest dropped.
 
 Example::
 
@@ -72,6 +73,7 @@ def update(image: str, entry: Mapping[str, Any]) -> str:
     new_name = str(entry.get("newName") or "")
     new_tag = _text(entry.get("newTag"))
     new_digest = str(entry.get("digest") or "")
+    tag_suffix = _text(entry.get("tagSuffix"))
     if new_name:
         name = new_name
     if new_tag and new_digest:
@@ -80,6 +82,8 @@ def update(image: str, entry: Mapping[str, Any]) -> str:
         tag, digest = new_tag, ""
     elif new_digest:
         tag, digest = "", new_digest
+    elif tag_suffix:
+        tag, digest = tag + tag_suffix, ""
     if tag:
         name += ":" + tag
     if digest:
@@ -116,7 +120,7 @@ def _legacy(node: Any, entry: Mapping[str, Any]) -> None:
 
 
 def apply(resources: Sequence[Resource], images: Sequence[Mapping[str, Any]]) -> None:
-    """Apply ``images:`` entries (name, newName, newTag, digest) to ``resources``, in place."""
+    """Apply ``images:`` entries (name, newName, newTag, digest, tagSuffix) to ``resources``, in place."""
     items = live(resources)
     for entry in images:
         for res in items:
