@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from compose.errors import Problem, SpecError, ValidationError
+from compose.yamlio import scalar_is_ambiguous
 
 __all__ = ["SpecInvalid", "raise_problems", "problem_at", "type_name", "show"]
 
@@ -77,7 +78,7 @@ def show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        if value and all(c.isalnum() or c in "._-/:@+" for c in value):
+        if value and all(c.isalnum() or c in "._-/:@+" for c in value) and not scalar_is_ambiguous(value):
             return value
         return repr(value)
     if isinstance(value, (list, tuple)):

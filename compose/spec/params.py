@@ -256,7 +256,7 @@ class ParamDecl:
         if self.required:
             parts.append("required")
         if self.default is not MISSING:
-            parts.append(f"default {show(render_value(self.default))}")
+            parts.append(f"default {show(self.default)}")
         if self.minimum is not None or self.maximum is not None:
             lo = "" if self.minimum is None else render_value(self.minimum)
             hi = "" if self.maximum is None else render_value(self.maximum)
@@ -455,7 +455,7 @@ class ResolvedParams:
 
     def explain(self) -> list[str]:
         """Lines for ``compose explain``: ``memory = 32Gi  (from run)``, then undeclared keys."""
-        lines = [f"{k} = {show(render_value(v))}  (from {self.sources[k]})" for k, v in self.values.items()]
+        lines = [f"{k} = {show(v)}  (from {self.sources[k]})" for k, v in self.values.items()]
         for key in self.undeclared:
             origin = self.metadata.origins.get(key)
             lines.append(f"{key}: not a declared parameter" + (f" (from {origin.name})" if origin else ""))

@@ -63,6 +63,7 @@ _BINARY_BY_EXP = {0: "", 1: "Ki", 2: "Mi", 3: "Gi", 4: "Ti", 5: "Pi", 6: "Ei"}
 # optional signed integer (the exponent of "e3" / "E-6").
 _SCAN = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]+)?)")
 _EXP = re.compile(r"[eE]([+-]?[0-9]+)")
+_LOOSE = re.compile(r"[+-]?([0-9]+)?(?:\.([0-9]*))?([A-Za-z][A-Za-z0-9]*)")
 
 _NANO = 10**9
 _MAX_BINARY = 2**63 - 1
@@ -209,6 +210,13 @@ def _parse(text: str) -> Quantity:
         return Quantity(0, DECIMAL_SI)
     m = _SCAN.fullmatch(text)
     if m is None:
+        loose = _LOOSE.fullmatch(text)
+        if loose is not None and (loose.group(1) or loose.group(2)):
+            suffix = loose.group(3)
+            hint = " (Kubernetes writes G or Gi, not GB)" if suffix.upper().endswith("B") else ""
+            raise QuantityError(
+                f"{text!r} has an unknown suffix {suffix!r} (use one of Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or e<exponent>){hint}"
+            )
         raise QuantityError(f"{text!r} is not a quantity (expected a number with an optional suffix such as 500m, 8Gi, 2e3)")
     sign, whole, frac, suffix = m.group(1), m.group(2), m.group(3) or "", m.group(4)
     if not whole and not frac:
