@@ -58,8 +58,8 @@ from compose.errors import Problem
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .metadata import MISSING, lookup_path
-from .params import ParamDecl, render_value
-from .quantity import Quantity, as_quantity
+from .params import ParamDecl
+from .quantity import as_quantity
 
 __all__ = ["Condition", "compile_condition", "parse_condition", "OPERATORS", "ALWAYS"]
 
@@ -110,7 +110,8 @@ def _kv(key: str, value: Any) -> str:
 
 
 def _shown(value: Any) -> Any:
-    return str(value) if isinstance(value, Quantity) else value
+    # Quantities print in canonical form, unquoted (show() falls back to str()).
+    return value
 
 
 # -- per-key tests ---------------------------------------------------------------------------------
