@@ -322,7 +322,7 @@ def build(
     >>> [r.name for r in build(d)]
     ['p-c']
     """
-    shown = str(path)
+    shown = os.path.normpath(str(path))
     real = Path(os.path.realpath(path))
     if not real.exists():
         raise KustomizationError(f"no such directory: {shown}", file=shown, step="load")
@@ -333,7 +333,7 @@ def build(
         comp_real = Path(os.path.realpath(comp))
         if not comp_real.is_dir():
             raise KustomizationError("extra component must be a directory", file=str(comp), step="load")
-        extras.append((comp_real, str(comp)))
+        extras.append((comp_real, os.path.normpath(str(comp))))
     builder = _Builder(merge_order, on_patch)
     resources, top = builder.accumulate(real, shown, [], component=False, into=None, extra_components=extras)
 

@@ -203,9 +203,11 @@ def apply_patch(
             op["from"], _ = _normalize_path(result, op["from"], for_add=False)
         try:
             result = jsonpatch.apply_patch(result, [op], in_place=True)
-        except jsonpatch.JsonPatchTestFailed as exc:
+        except jsonpatch.JsonPatchTestFailed:
+            actual = _resolve(result, op["path"])
             raise PatchError(
-                f"operation {i} ({_describe(ops[i])}) failed: {_reason(exc)}",
+                f"operation {i} ({_describe(ops[i])}) failed: the value is {actual}, "
+                f"not {json.dumps(op['value'], sort_keys=True)}",
                 file=file, line=line_of(i) if line_of else None, step="patch",
             ) from None
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError) as exc:
@@ -216,6 +218,20 @@ def apply_patch(
     if not isinstance(result, dict):
         raise PatchError("the patch did not leave a mapping", file=file, step="patch")
     return go_json_roundtrip(result)
+
+
+def _resolve(doc: Any, path: str) -> str:
+    """The JSON text of the value at ``path``, or "missing"."""
+    node = doc
+    for raw in path.split("/")[1:] if path else []:
+        token = _unescape(raw)
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return "missing"
+    return json.dumps(node, sort_keys=True, default=str)
 
 
 def _reason(exc: BaseException) -> str:

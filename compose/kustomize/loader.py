@@ -104,20 +104,20 @@ _SCHEMA: dict[str, Any] = {
 
 #: Kustomization fields Kustomize v5.5 knows that compose does not implement.
 UNSUPPORTED_FIELDS = {
-    "openapi": "an OpenAPI schema override",
-    "replacements": "replacements",
-    "replicas": "the replicas transformer (use a patch)",
-    "vars": "vars (deprecated in Kustomize too)",
-    "crds": "CRD field specs",
-    "helmGlobals": "Helm charts",
-    "helmCharts": "Helm charts",
-    "helmChartInflationGenerator": "Helm charts",
-    "configurations": "custom transformer configurations",
-    "generators": "generator plugins",
-    "transformers": "transformer plugins",
-    "validators": "validator plugins",
-    "inventory": "inventory objects",
-    "buildMetadata": "build metadata annotations",
+    "openapi": "OpenAPI schema overrides are not implemented",
+    "replacements": "use a patch instead",
+    "replicas": "use a patch setting spec.replicas instead",
+    "vars": "deprecated in Kustomize too; use a patch instead",
+    "crds": "custom field specs for CRDs are not implemented",
+    "helmGlobals": "Helm charts are not implemented",
+    "helmCharts": "Helm charts are not implemented",
+    "helmChartInflationGenerator": "Helm charts are not implemented",
+    "configurations": "custom transformer configurations are not implemented",
+    "generators": "plugins are not implemented",
+    "transformers": "plugins are not implemented",
+    "validators": "plugins are not implemented",
+    "inventory": "inventory objects are not implemented",
+    "buildMetadata": "build metadata annotations are not implemented",
 }
 
 _TYPE_NAMES = {
@@ -270,9 +270,7 @@ def _check(k: Kustomization, data: dict[str, Any]) -> None:
         if key in UNSUPPORTED_FIELDS:
             if value in (None, [], {}, ""):
                 continue
-            raise k.error(
-                f"field '{key}' ({UNSUPPORTED_FIELDS[key]}) is not supported by compose", (key,)
-            )
+            raise k.error(f"field '{key}' is not supported by compose ({UNSUPPORTED_FIELDS[key]})", (key,))
     _check_value(k, data, _SCHEMA, (), allow_extra=set(UNSUPPORTED_FIELDS))
     kind = data.get("kind") or "Kustomization"
     if kind not in ("Kustomization", "Component"):

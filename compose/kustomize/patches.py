@@ -123,11 +123,12 @@ def _strategic_docs(docs: list[Document], file: str, k: Kustomization, spec_path
     return out
 
 
-def _json_ops(text: str, docs: list[Document], file: str, offset: int) -> tuple[list[dict[str, Any]], list[int | None], dict]:
+def _json_ops(text: str, docs: list[Document], file: str) -> tuple[list[dict[str, Any]], list[int | None], dict]:
+    """The operations, the line of each, and the line table (``docs`` are already shifted)."""
     ops = parse_patch(text, file)
     locations = docs[0].locations if docs else {}
-    lines = [None if (loc := locations.get((i,))) is None else loc[0] + offset for i in range(len(ops))]
-    return ops, lines, {p: (line + offset, c) for p, (line, c) in locations.items()}
+    lines = [None if (loc := locations.get((i,))) is None else loc[0] for i in range(len(ops))]
+    return ops, lines, dict(locations)
 
 
 def load_patch(k: Kustomization, spec: PatchSpec, read_text: ReadText) -> LoadedPatch:
@@ -142,7 +143,7 @@ def load_patch(k: Kustomization, spec: PatchSpec, read_text: ReadText) -> Loaded
     for d in docs:
         _shift(d, offset)
     if len(docs) == 1 and isinstance(docs[0].data, list):
-        ops, lines, locs = _json_ops(text, docs, file, offset)
+        ops, lines, locs = _json_ops(text, docs, file)
         if not ops:
             raise PatchError("the JSON patch is empty", file=file, line=line, step="patch")
         if not spec.target:
@@ -180,8 +181,8 @@ def load_json6902_entry(k: Kustomization, spec: PatchSpec, read_text: ReadText) 
     if not spec.target or not spec.target.get("name"):
         raise k.error("patchesJson6902: the target must name a resource ('target.name')", spec.field_path)
     text, file, offset = _content(k, spec, read_text, "patchesJson6902")
-    docs = load_documents(text, file)
-    ops, lines, locs = _json_ops(text, docs, file, offset)
+    docs = [_shift(d, offset) for d in load_documents(text, file)]
+    ops, lines, locs = _json_ops(text, docs, file)
     if not ops:
         raise PatchError("the JSON patch is empty", file=file, line=k.line_of(spec.field_path), step="patch")
     return LoadedPatch("json6902", file, k.line_of(spec.field_path), ops=ops, op_lines=lines,
