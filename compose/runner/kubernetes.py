@@ -1011,7 +1011,9 @@ class KubernetesRunner:
                     resource_version=rv,
                     allow_watch_bookmarks=True,
                     timeout_seconds=max(1, math.ceil(remaining)),
-                    _request_timeout=(connect, remaining + 1.0),
+                    # The read timeout ends a silent watch at the deadline, not at the
+                    # next whole second the server-side timeoutSeconds would allow.
+                    _request_timeout=(connect, remaining + 0.05),
                 )
                 opened = time.monotonic()
                 events = 0
@@ -1060,7 +1062,10 @@ class KubernetesRunner:
                     self._watch_backoff(failures, Retryable(why=str(exc)), deadline, name, exc)
         finally:
             if follower is not None:
-                follower.finish(grace=max(0.0, min(5.0, deadline - time.monotonic())) + 1.0)
+                # A finished container's log ends by itself: give it a moment to drain. A
+                # timed-out or deleted Job's log would follow on forever: cut it now.
+                finished = job is not None and _terminal(job) is not None and not deleted
+                follower.finish(grace=5.0 if finished else 0.0)
 
         cond = _terminal(job) if job is not None else None
         if deleted:

@@ -81,6 +81,10 @@ class Fault:
         ``slow_commit``: do the work, then wait ``delay`` seconds before answering.
         ``drop_watch``: on a watch, send ``after_events`` events, then cut the stream.
         ``gone``: on a watch, send an ERROR event with a 410 Expired Status.
+        ``pass``: nothing; only ``before`` runs.
+
+    ``before``, if set, is called in the handler thread before the request is served, so a
+    test can change the server's state at an exact point of the exchange.
     """
 
     method: str
@@ -92,6 +96,7 @@ class Fault:
     delay: float = 0.0
     after_events: int = 0
     watch: bool | None = None
+    before: Any = None
     used: int = 0
 
     def matches(self, method: str, path: str, is_watch: bool) -> bool:
@@ -342,7 +347,8 @@ current-context: fake
                         {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": uid,
                          "controller": True, "blockOwnerDeletion": True}
                     ],
-                    "creationTimestamp": now_iso(len(self.pods) * 0.001),
+                    # Real timestamps have one-second resolution; a second apart keeps pods ordered.
+                    "creationTimestamp": now_iso(len(self.pods)),
                     "resourceVersion": str(self._bump()),
                 },
                 "spec": copy.deepcopy(template["spec"]),
@@ -384,10 +390,11 @@ current-context: fake
         sidecar_exit: int = 0,
         job_reason: str | None = None,
         job_message: str | None = None,
+        flow_container: str = "flow",
     ) -> str:
         """Terminate the Job's pod (starting one if needed) and set Complete or Failed.
 
-        The flow container (named ``flow`` in these tests' Jobs) exits ``exit_code``; other
+        The flow container (``flow_container``, found by name) exits ``exit_code``; other
         containers exit ``sidecar_exit``. The Job is Complete when ``exit_code`` is 0.
         Returns the pod name.
         """
@@ -395,8 +402,9 @@ current-context: fake
         with self.cond:
             pod = self.pods[(ns, pod_name)]
             for status in pod["status"]["containerStatuses"]:
-                code = exit_code if status["name"] == "flow" else sidecar_exit
-                why = reason if (status["name"] == "flow" and reason) else ("Completed" if code == 0 else "Error")
+                is_flow = status["name"] == flow_container
+                code = exit_code if is_flow else sidecar_exit
+                why = reason if (is_flow and reason) else ("Completed" if code == 0 else "Error")
                 status["state"] = {"terminated": {"exitCode": code, "reason": why,
                                                   "startedAt": now_iso(), "finishedAt": now_iso()}}
                 status["ready"] = False
@@ -433,6 +441,19 @@ current-context: fake
         timer.daemon = True
         self._timers.append(timer)
         timer.start()
+
+    def when(self, predicate: Any, fn: Any, *args: Any, timeout: float = 5.0, **kw: Any) -> None:
+        """Run ``fn`` from another thread as soon as ``predicate()`` holds (polled every 10 ms)."""
+
+        def poll() -> None:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end and not self.closing:
+                if predicate():
+                    fn(*args, **kw)
+                    return
+                time.sleep(0.01)
+
+        threading.Thread(target=poll, daemon=True).start()
 
     # ---- request handling (called from handler threads)
 
@@ -515,6 +536,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes; without this, Nagle plus the
+        # client's delayed ACK adds ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # ---- low-level writing
 
     def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
@@ -583,6 +610,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         if fault is not None:
+            if fault.before is not None:
+                fault.before()
             if fault.action == "reset":
                 self._reset()
                 return
