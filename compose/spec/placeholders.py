@@ -333,6 +333,7 @@ def check_placeholders(
         for f in use.filters:
             if kind not in FILTERS[f][1]:
                 problems.append(problem_at(f"filter {f!r} does not apply to ${{{use.name}}} (a {kind} value)", file, locations, at))
+    problems.sort(key=lambda p: p.line or 0)
     return problems
 
 
@@ -390,7 +391,7 @@ def substitution_values(params: Mapping[str, Any] | Any, context: RunContext | N
         params: ``ResolvedParams`` or a mapping of typed parameter values.
         context: the run context, if any.
     """
-    values = dict(getattr(params, "values", params))
+    values = dict(params) if isinstance(params, Mapping) else dict(params.values)
     if context is not None:
         values.update(context.values())
     return values
