@@ -344,11 +344,16 @@ def _resolve_kind(obj: Any, schema: _schema.Schema) -> tuple[SchemaNode | None, 
     kinds = schema.kinds.get(api)
     if kinds is None:
         served = sorted(a for a, ks in schema.kinds.items() if kind in ks)
+        elsewhere = _other_versions(version, lambda s: kind in s.kinds.get(api, {}))
+        text = f"unknown apiVersion {api!r}"
         if served:
-            where = ", ".join(repr(a) for a in served)
-            text = f"unknown apiVersion {api!r} for kind {kind!r} in Kubernetes {version}; it is served as {where}"
+            text += f" for kind {kind!r} in Kubernetes {version}; it is served as {', '.join(map(repr, served))}"
         else:
-            text = f"unknown apiVersion {api!r} in Kubernetes {version}{_hint(api, schema.kinds)}"
+            text += f" in Kubernetes {version}"
+        if elsewhere:
+            text += f" (Kubernetes {', '.join(elsewhere)} serves {api} {kind})"
+        elif not served:
+            text += _hint(api, schema.kinds)
         return None, Problem(text, path=("apiVersion",))
     text = f"unknown kind {kind!r} for apiVersion {api!r} in Kubernetes {version}"
     served = sorted(a for a, ks in schema.kinds.items() if kind in ks)
@@ -386,6 +391,8 @@ def _kind_rules(
             continue
         if trie is not None and _LEAF in trie.get(last, {}):
             continue  # checked per build by a ValueChecker
+        if any(p.path == tuple(path) for p in out):
+            continue  # the field's own enum already said it
         _rule_value(rule, obj["kind"], value, tuple(path), out)
 
 
