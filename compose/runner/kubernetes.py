@@ -166,8 +166,9 @@ class KubernetesAPIError(SubmitError):
         name: str | None = None,
         causes: list[tuple[str, str]] | None = None,
         attempts: int = 1,
+        step: str | None = None,
     ) -> None:
-        super().__init__(message, step="submit")
+        super().__init__(message, step=step or _STEP_BY_VERB.get(verb, "submit"))
         self.status = status
         self.reason = reason
         self.verb = verb
@@ -176,6 +177,10 @@ class KubernetesAPIError(SubmitError):
         self.name = name
         self.causes = list(causes or [])
         self.attempts = attempts
+
+
+#: The pipeline step an API verb belongs to, for error messages.
+_STEP_BY_VERB = {"create": "submit", "get": "submit", "delete": "cancel", "watch": "wait", "list": "wait"}
 
 
 # --------------------------------------------------------------------------- names
@@ -1040,7 +1045,7 @@ class KubernetesRunner:
                         # A watch that ends at once with nothing in it is a broken watch, not
                         # a quiet Job: back off instead of spinning.
                         failures += 1
-                        self._watch_backoff(failures, Retryable(why="watch ended at once"), deadline, name, None)
+                        self._watch_backoff(failures, Retryable(why="watch ended at once"), deadline, name, ns, None)
                 except ApiException as exc:
                     if exc.status == 410:
                         log.info("watch of Job %s expired at resourceVersion %s; re-listing", name, rv)
@@ -1054,12 +1059,12 @@ class KubernetesRunner:
                     if verdict is None:
                         raise _api_error(exc, verb="watch", resource="jobs", namespace=ns, name=name) from exc
                     failures += 1
-                    self._watch_backoff(failures, verdict, deadline, name, exc)
+                    self._watch_backoff(failures, verdict, deadline, name, ns, exc)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
                     if time.monotonic() >= deadline:
                         break
                     failures += 1
-                    self._watch_backoff(failures, Retryable(why=str(exc)), deadline, name, exc)
+                    self._watch_backoff(failures, Retryable(why=str(exc)), deadline, name, ns, exc)
         finally:
             if follower is not None:
                 # A finished container's log ends by itself: give it a moment to drain. A
@@ -1083,12 +1088,12 @@ class KubernetesRunner:
         )
 
     def _watch_backoff(self, failures: int, verdict: Retryable, deadline: float, name: str,
-                       exc: BaseException | None) -> None:
+                       namespace: str, exc: BaseException | None) -> None:
         if failures >= self.retry.max_attempts:
             raise KubernetesAPIError(
                 f'watching Job "{name}" failed {failures} times in a row; last error: {verdict.why}',
                 status=int(getattr(exc, "status", 0) or 0), verb="watch", resource="jobs",
-                namespace=self.namespace, name=name, attempts=failures,
+                namespace=namespace, name=name, attempts=failures,
             ) from exc
         delay = verdict.retry_after if verdict.retry_after is not None else backoff_delay(
             failures - 1, self.retry, self._rng)

@@ -250,6 +250,7 @@ def test_403_names_verb_resource_and_namespace(runner, api, job, sleeps):
     assert ('jobs.batch is forbidden: User "system:serviceaccount:flows:runner" cannot create resource '
             '"jobs" in API group "batch" in the namespace "flows"') in text
     assert (err.verb, err.resource, err.namespace) == ("create", "jobs", "flows")
+    assert err.step == "submit" and text.startswith("submit: RBAC refused")
     assert sleeps.delays == []
 
 
@@ -373,5 +374,6 @@ def test_cancel_retries_transient_failures(runner, api, job, sleeps):
 def test_cancel_forbidden_names_delete(runner, api, job):
     name = runner.submit(job, "run-1").name
     api.deny("delete", "jobs")
-    with pytest.raises(KubernetesAPIError, match='RBAC refused to let us delete jobs.batch in namespace "flows"'):
+    with pytest.raises(KubernetesAPIError, match='RBAC refused to let us delete jobs.batch in namespace "flows"') as info:
         runner.cancel(name)
+    assert info.value.step == "cancel"

@@ -174,8 +174,9 @@ def test_watch_5xx_is_retried(runner, api, submitted, sleeps):
 
 def test_watch_forbidden_is_a_clear_error(runner, api, submitted):
     api.deny("watch", "jobs")
-    with pytest.raises(KubernetesAPIError, match='RBAC refused to let us watch jobs.batch in namespace "flows"'):
+    with pytest.raises(KubernetesAPIError, match='RBAC refused to let us watch jobs.batch in namespace "flows"') as info:
         runner.wait(submitted, timeout=5)
+    assert info.value.step == "wait"
 
 
 def test_a_watch_that_keeps_failing_gives_up(runner, api, submitted, sleeps):
