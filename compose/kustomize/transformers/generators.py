@@ -138,8 +138,8 @@ def encode_base64(value: bytes | str) -> str:
     """Base64 as kustomize writes it: 70-character lines, each ending in a newline, once the
     encoding is 70 characters or longer (kyaml's encodeBase64).
 
-    >>> encode_base64("hi"), encode_base64("x" * 53)[-5:]
-    ('aGk=', 'eHh4\\n')
+    >>> encode_base64("hi"), encode_base64("x" * 54)[-6:]
+    ('aGk=', 'eH\\nh4\\n')
     """
     raw = value.encode("utf-8") if isinstance(value, str) else value
     text = base64.b64encode(raw).decode("ascii")

@@ -11,7 +11,7 @@ like a number) are appended as ``-<hash>``. It runs once, at the end of the buil
 transformers; renames are recorded for name references.
 
 >>> encode_hash("0123456789abcdef")
-'ghk2456789'
+'gh2k456789'
 """
 
 from __future__ import annotations
