@@ -146,7 +146,8 @@ def label_key(value: str) -> str:
     prefix, slash, name = value.rpartition("/")
     name = label_value(name) or short_hash(value)
     if slash:
-        return f"{dns1123_subdomain(prefix)}/{name}" if prefix else name
+        # "/x" is not "x": an empty prefix is dropped, and that change is hashed like any other.
+        return f"{dns1123_subdomain(prefix)}/{name}" if prefix else _with_hash(value, name, 63, "-_.")
     return name
 
 
