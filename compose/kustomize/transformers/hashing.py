@@ -57,7 +57,7 @@ def _field(data: dict[str, Any], key: str) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return value
+        return None  # kustomize reads a list here as a nil map: JSON null
     return str(value)
 
 
