@@ -307,15 +307,23 @@ def check_placeholders(
     file: str | None = None,
     locations: Mapping[tuple[Any, ...], tuple[int, int]] | None = None,
     base_path: tuple[Any, ...] = (),
+    also_known: Iterable[str] = (),
 ) -> list[Problem]:
     """Problems with the placeholders of one parsed document, each with file and line.
 
     Finds syntax errors, placeholders in keys, names that are neither a declared parameter nor
     a run-context name, and filters that do not suit the parameter's type.
+
+    Args:
+        also_known: names to accept without checks (parameters whose declaration failed and was
+            reported already, so that one mistake is not reported again at every use).
     """
     uses, syntax = find_placeholders(tree)
     problems = [problem_at(msg, file, locations, base_path + path) for path, msg in syntax]
+    skip = frozenset(also_known)
     for use in uses:
+        if use.name in skip and use.name not in declarations:
+            continue
         kind = _kind_of_name(use.name, declarations)
         at = base_path + use.path
         if kind is None:

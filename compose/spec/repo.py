@@ -316,6 +316,8 @@ class _Loader:
         merge_order = self.merge(raw.get("merge"))
         targets = self.targets(raw.get("targets"))
         params, param_problems = parse_parameters(raw.get("parameters"), file=self.file, locations=self.doc.locations)
+        raw_params = raw.get("parameters")
+        self.attempted = {k for k in raw_params if isinstance(k, str)} if isinstance(raw_params, dict) else set()
         self.problems.extend(param_problems)
         overlays = self.overlays(raw.get("overlays"), params, targets)
         profiles = self.profiles(raw.get("profiles"), params, overlays, profile_key)
@@ -555,7 +557,7 @@ class _Loader:
                 self.problems.append(Problem(f"cannot read: {exc}", file=display))
                 continue
             for d in docs:
-                self.problems.extend(check_placeholders(d.data, params, file=display, locations=d.locations))
+                self.problems.extend(check_placeholders(d.data, params, file=display, locations=d.locations, also_known=self.attempted))
                 found.extend((display, u) for u in find_placeholders(d.data)[0])
         for o in overlays:
             if o.kubernetes is not None:
