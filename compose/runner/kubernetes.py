@@ -985,7 +985,6 @@ class KubernetesRunner:
         Raises:
             KubernetesAPIError: the Job does not exist, or the API failed for good.
         """
-        from kubernetes import watch
         from kubernetes.client.exceptions import ApiException
         import urllib3.exceptions
 
@@ -1001,91 +1000,83 @@ class KubernetesRunner:
         follower = _LogFollower(self, ns, name, log_stream) if log_stream is not None else None
         if follower is not None:
             follower.start()
-        deleted = False
+        watch = _JobWatch(job, rv)
         failures = 0
         try:
-            while _terminal(job) is None and not deleted:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                connect = self.request_timeout[0] if isinstance(self.request_timeout, tuple) else self.request_timeout
-                stream = watch.Watch().stream(
-                    batch.list_namespaced_job,
-                    ns,
-                    field_selector=f"metadata.name={name}",
-                    resource_version=rv,
-                    allow_watch_bookmarks=True,
-                    timeout_seconds=max(1, math.ceil(remaining)),
-                    # The read timeout ends a silent watch at the deadline, not at the
-                    # next whole second the server-side timeoutSeconds would allow.
-                    _request_timeout=(connect, remaining + 0.05),
-                )
+            while not watch.finished() and time.monotonic() < deadline:
                 opened = time.monotonic()
-                events = 0
+                seen_before = watch.events
                 try:
-                    with closing(stream):
-                        for event in stream:
-                            events += 1
-                            raw = event.get("raw_object") or {}
-                            new_rv = (raw.get("metadata") or {}).get("resourceVersion")
-                            if new_rv:
-                                rv = str(new_rv)
-                            kind = event.get("type")
-                            if kind == "DELETED":
-                                deleted = True
-                                break
-                            if kind in ("ADDED", "MODIFIED"):
-                                job = raw
-                                failures = 0
-                                if _terminal(job) is not None:
-                                    break
-                            if time.monotonic() >= deadline:
-                                break
-                    if not events and time.monotonic() - opened < 1.0 and time.monotonic() < deadline:
+                    self._watch_once(batch, ns, name, watch, deadline)
+                    problem: Retryable | None = None
+                    if watch.events == seen_before and time.monotonic() - opened < 1.0:
                         # A watch that ends at once with nothing in it is a broken watch, not
                         # a quiet Job: back off instead of spinning.
-                        failures += 1
-                        self._watch_backoff(failures, Retryable(why="watch ended at once"), deadline, name, ns, None)
+                        problem = Retryable(why="the watch ended at once")
+                    error: BaseException | None = None
                 except ApiException as exc:
                     if exc.status == 410:
-                        log.info("watch of Job %s expired at resourceVersion %s; re-listing", name, rv)
-                        listed, rv = self._list_job(batch, ns, name)
-                        if listed is None:
-                            deleted = True
-                        else:
-                            job = listed
+                        log.info("watch of Job %s expired at resourceVersion %s; re-listing", name, watch.rv)
+                        listed, watch.rv = self._list_job(batch, ns, name)
+                        watch.job, watch.deleted = (listed or watch.job), listed is None
                         continue
-                    verdict = _classify(exc)
-                    if verdict is None:
+                    problem, error = _classify(exc), exc
+                    if problem is None:
                         raise _api_error(exc, verb="watch", resource="jobs", namespace=ns, name=name) from exc
-                    failures += 1
-                    self._watch_backoff(failures, verdict, deadline, name, ns, exc)
                 except (urllib3.exceptions.HTTPError, OSError) as exc:
-                    if time.monotonic() >= deadline:
-                        break
-                    failures += 1
-                    self._watch_backoff(failures, Retryable(why=str(exc)), deadline, name, ns, exc)
+                    problem, error = Retryable(why=str(exc)), exc
+                if problem is None or watch.finished() or time.monotonic() >= deadline:
+                    failures = 0
+                    continue
+                # Only failures in a row count: a watch that worked for a while was healthy.
+                healthy = watch.events > seen_before or time.monotonic() - opened >= 1.0
+                failures = 1 if healthy else failures + 1
+                self._watch_backoff(failures, problem, deadline, name, ns, error)
         finally:
             if follower is not None:
                 # A finished container's log ends by itself: give it a moment to drain. A
                 # timed-out or deleted Job's log would follow on forever: cut it now.
-                finished = job is not None and _terminal(job) is not None and not deleted
-                follower.finish(grace=5.0 if finished else 0.0)
+                follower.finish(grace=5.0 if watch.finished() and not watch.deleted else 0.0)
 
-        cond = _terminal(job) if job is not None else None
-        if deleted:
-            return self._outcome(ns, job, name, succeeded=False, reason="Deleted",
+        if watch.deleted:
+            return self._outcome(ns, watch.job, name, succeeded=False, reason="Deleted",
                                  message=f'Job "{name}" was deleted before it finished')
+        cond = _terminal(watch.job)
         if cond is None:
-            return self._outcome(ns, job, name, succeeded=False, reason="Timeout", timed_out=True,
+            return self._outcome(ns, watch.job, name, succeeded=False, reason="Timeout", timed_out=True,
                                  message=f'Job "{name}" did not finish within {timeout:g}s')
         succeeded = cond.get("type") == "Complete"
         return self._outcome(
-            ns, job, name,
+            ns, watch.job, name,
             succeeded=succeeded,
             reason=cond.get("reason") or ("Complete" if succeeded else "Failed"),
             message=cond.get("message") or None,
         )
+
+    def _watch_once(self, batch: Any, ns: str, name: str, state: "_JobWatch", deadline: float) -> None:
+        """One watch request from ``state.rv``, folding its events into ``state``."""
+        from kubernetes import watch
+
+        remaining = max(0.0, deadline - time.monotonic())
+        connect = self.request_timeout[0] if isinstance(self.request_timeout, tuple) else self.request_timeout
+        stream = watch.Watch().stream(
+            batch.list_namespaced_job,
+            ns,
+            field_selector=f"metadata.name={name}",
+            resource_version=state.rv,
+            allow_watch_bookmarks=True,
+            timeout_seconds=max(1, math.ceil(remaining)),
+            # The read timeout ends a silent watch at the deadline, not at the next whole
+            # second that the server-side timeoutSeconds would allow.
+            _request_timeout=(connect, remaining + 0.05),
+        )
+        with closing(stream):
+            for event in stream:
+                if not isinstance(event, dict):  # the client yields None for a line it cannot parse
+                    continue
+                state.apply(event.get("type"), event.get("raw_object") or {})
+                if state.finished() or time.monotonic() >= deadline:
+                    return
 
     def _watch_backoff(self, failures: int, verdict: Retryable, deadline: float, name: str,
                        namespace: str, exc: BaseException | None) -> None:
@@ -1100,6 +1091,29 @@ class KubernetesRunner:
         delay = min(delay, max(0.0, deadline - time.monotonic()))
         log.info("watch of Job %s dropped (%s); reconnecting in %.2fs", name, verdict.why, delay)
         self._sleep(delay)
+
+
+class _JobWatch:
+    """What the watch has learnt so far: the Job, the resourceVersion, how many events."""
+
+    def __init__(self, job: dict[str, Any], rv: str) -> None:
+        self.job = job
+        self.rv = rv
+        self.events = 0
+        self.deleted = False
+
+    def apply(self, kind: str | None, obj: Mapping[str, Any]) -> None:
+        self.events += 1
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if rv:
+            self.rv = str(rv)
+        if kind == "DELETED":
+            self.deleted = True
+        elif kind in ("ADDED", "MODIFIED"):
+            self.job = dict(obj)
+
+    def finished(self) -> bool:
+        return self.deleted or _terminal(self.job) is not None
 
 
 class _LogFollower(threading.Thread):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pytest
@@ -137,6 +138,27 @@ def test_dropped_watch_resumes_from_the_last_resource_version(runner, api, submi
     assert int(second.query["resourceVersion"]) > int(first.query["resourceVersion"])
     assert len(lists(api)) == 1  # resumed, not re-listed
     assert len(sleeps.delays) == 1
+
+
+def test_drops_of_watches_that_worked_do_not_add_up(runner, api, submitted, sleeps):
+    # Eight watches in a row each deliver an event and are then cut. Each was healthy, so
+    # the runner never reaches its limit of failures in a row (6).
+    api.inject("GET", JOBS, "drop_watch", watch=True, after_events=1, times=8)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set() and (NS, submitted) in api.jobs:
+            api.touch_job(NS, submitted)
+            time.sleep(0.01)
+
+    threading.Thread(target=churn, daemon=True).start()
+    api.when(lambda: len(watches(api)) >= 9, api.finish_job, NS, submitted, 0)
+    try:
+        assert runner.wait(submitted, timeout=5).succeeded
+    finally:
+        stop.set()
+    assert [w.fault for w in watches(api)][:9] == ["drop_watch"] * 8 + [None]
+    assert len(sleeps.delays) == 8
 
 
 def test_watch_reset_before_any_event_reconnects(runner, api, submitted, sleeps):
