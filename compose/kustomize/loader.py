@@ -271,7 +271,7 @@ def _check(k: Kustomization, data: dict[str, Any]) -> None:
             if value in (None, [], {}, ""):
                 continue
             raise k.error(f"field '{key}' is not supported by compose ({UNSUPPORTED_FIELDS[key]})", (key,))
-    _check_value(k, data, _SCHEMA, (), allow_extra=set(UNSUPPORTED_FIELDS))
+    _check_value(k, data, _SCHEMA, (), allow_extra=frozenset(UNSUPPORTED_FIELDS))
     kind = data.get("kind") or "Kustomization"
     if kind not in ("Kustomization", "Component"):
         raise k.error("kind should be Kustomization or Component", ("kind",))
@@ -283,7 +283,7 @@ def _check(k: Kustomization, data: dict[str, Any]) -> None:
 
 
 def _check_value(
-    k: Kustomization, value: Any, spec: Any, path: tuple[Any, ...], allow_extra: set[str] = frozenset()  # type: ignore[assignment]
+    k: Kustomization, value: Any, spec: Any, path: tuple[Any, ...], allow_extra: frozenset[str] = frozenset()
 ) -> None:
     if value is None:
         return  # null is the zero value in Go's decoder
