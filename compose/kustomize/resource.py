@@ -93,6 +93,9 @@ class Resource:
         previous: identities it had before renames, oldest first (for name references).
         needs_hash: a generated ConfigMap/Secret whose name gets Kustomize's content hash.
         generator_behavior: "create", "merge" or "replace" for generated resources.
+        name_prefixes: namePrefixes applied to it, outermost last (name references use them
+            to choose between candidates renamed differently, as Kustomize does).
+        name_suffixes: nameSuffixes applied to it, likewise.
     """
 
     data: dict[str, Any]
@@ -102,6 +105,8 @@ class Resource:
     previous: list[ResId] = field(default_factory=list)
     needs_hash: bool = False
     generator_behavior: str | None = None
+    name_prefixes: list[str] = field(default_factory=list)
+    name_suffixes: list[str] = field(default_factory=list)
 
     # --- identity -------------------------------------------------------------------------
     @property
