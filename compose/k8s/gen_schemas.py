@@ -98,16 +98,16 @@ def _node(frag: Mapping[str, Any], defs: Mapping[str, Any], where: str) -> Any:
         target = defs.get(full)
         if target is None:
             raise GenerateError(f"{where}: dangling $ref {frag['$ref']}")
-        if full == _INT_OR_STRING:
-            return "ios?"
-        if full == _QUANTITY:
-            return "q?"
+        if full in (_INT_OR_STRING, _QUANTITY):
+            return _node(target, defs, full)
         if "properties" in target:
             return "@" + short(full)
         return _node(target, defs, full)
     if "oneOf" in frag:
         kinds = sorted(_types(alt)[0] or "" for alt in frag["oneOf"])
-        nullable = any(_types(alt)[1] for alt in frag["oneOf"])
+        # null matches no alternative, or several: then oneOf rejects it (as
+        # kubernetes-validate does for a null quantity or int-or-string).
+        nullable = sum(_types(alt)[1] for alt in frag["oneOf"]) == 1
         code = {("integer", "string"): "ios", ("number", "string"): "q"}.get(tuple(kinds))
         if code is None:
             raise GenerateError(f"{where}: unsupported oneOf {kinds}")
@@ -272,7 +272,10 @@ def generate(versions: Iterable[str]) -> dict[str, dict[str, Any]]:
         with open(definitions_path(version), encoding="utf-8") as fh:
             definitions = json.load(fh)["$defs"]
         out[version] = build(definitions, version, rules, seen)
-    declared = set(rules.get("enums") or {}) | set(rules.get("map_keys") or {}) | set(rules.get("kinds") or {})
+    versions = list(out)
+    enums = rules.get("enums") or {}
+    declared = {k for k, spec in enums.items() if any(_in_range(v, spec["versions"]) for v in versions)}
+    declared |= set(rules.get("map_keys") or {}) | set(rules.get("kinds") or {})
     if declared - seen:
         raise GenerateError(f"rules.yaml entries match no definition: {sorted(declared - seen)}")
     return out
