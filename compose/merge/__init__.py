@@ -27,7 +27,18 @@ The merge-key table is derived from the Kubernetes OpenAPI schema
 
 from __future__ import annotations
 
-from .ecs import ecs_merge, run_task_merge
+from typing import Any
+
 from .k8s import strategic_merge
 
 __all__ = ["strategic_merge", "ecs_merge", "run_task_merge"]
+
+
+def __getattr__(name: str) -> Any:
+    # The ECS merge and its table load only when asked for: `compose build` of a
+    # kustomization never needs them.
+    if name in ("ecs_merge", "run_task_merge"):
+        from . import ecs
+
+        return getattr(ecs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
