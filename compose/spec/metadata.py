@@ -122,6 +122,14 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _has_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(_has_null(v) for v in value.values())
+    return False
+
+
 def _drop_nulls(value: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in value.items():
@@ -154,6 +162,7 @@ def merge_layers(layers: Iterable[MetadataLayer | tuple[str, Mapping[str, Any]]]
     origins: dict[str, MetadataLayer] = {}
     done: list[MetadataLayer] = []
     problems: list[Problem] = []
+    nulls = False
     for raw in layers:
         layer = _as_layer(raw)
         done.append(layer)
@@ -164,14 +173,19 @@ def merge_layers(layers: Iterable[MetadataLayer | tuple[str, Mapping[str, Any]]]
         if bad:
             problems.append(Problem(f"metadata keys must be strings, got {bad[0]!r}", file=layer.file, source=layer.name))
             continue
-        if not layer.data:
-            continue
-        _merger.merge(merged, _copy(dict(layer.data)))
-        for key in layer.data:
+        for key, value in layer.data.items():
+            old = merged.get(key)
+            if isinstance(old, dict) and isinstance(value, dict):
+                merged[key] = _merger.merge(old, _copy(value))  # nested mappings: deepmerge's rules
+            else:
+                merged[key] = _copy(value)  # scalars, lists, type changes: replaced
+            nulls = nulls or _has_null(value)
             origins[key] = layer
     raise_problems(problems, "metadata")
-    data = _drop_nulls(merged)
-    return MergedMetadata(data=data, origins={k: v for k, v in origins.items() if k in data}, layers=tuple(done))
+    data = _drop_nulls(merged) if nulls else merged
+    if nulls:
+        origins = {k: v for k, v in origins.items() if k in data}
+    return MergedMetadata(data=data, origins=origins, layers=tuple(done))
 
 
 def parse_set(items: Sequence[str], name: str = "--set") -> MetadataLayer:

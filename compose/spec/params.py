@@ -467,15 +467,17 @@ def resolve(
     layers: Sequence[MetadataLayer | tuple[str, Mapping[str, Any]]] | MergedMetadata,
     *,
     consumed: Iterable[str] = (),
+    profile: tuple[str, Mapping[str, Any]] | None = None,
 ) -> ResolvedParams:
     """Resolve every declared parameter from defaults and metadata layers.
 
     Args:
         declarations: name -> declaration (from :func:`parse_parameters`).
-        layers: metadata layers lowest first (merged here), or metadata already merged. Put a
-            profile's parameters first, as a layer named ``"profile NAME"``.
+        layers: metadata layers lowest first (merged here), or metadata already merged.
         consumed: undeclared keys that are used anyway and should not be listed as ignored
             (the profile selection key).
+        profile: ``(source name, typed values)`` of the selected profile's parameters, which sit
+            below every metadata layer and above the defaults (already checked at load).
 
     Returns:
         The resolved parameters.
@@ -499,6 +501,9 @@ def resolve(
                 problems.append(Problem(exc.message, file=layer.file, line=layer.line_of(name)))
                 continue
             sources[name] = layer.name
+        elif profile is not None and name in profile[1]:
+            values[name] = profile[1][name]
+            sources[name] = profile[0]
         elif decl.default is not MISSING:
             values[name] = decl.default
             sources[name] = "default"

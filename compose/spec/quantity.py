@@ -292,6 +292,11 @@ def to_mib(quantity: Quantity | str) -> int:
         QuantityError: a negative quantity, or not a quantity.
     """
     q = quantity if isinstance(quantity, Quantity) else parse_quantity(quantity)
+    return _mib(q)
+
+
+@lru_cache(maxsize=1024)
+def _mib(q: Quantity) -> int:
     if q.value < 0:
         raise QuantityError(f"memory cannot be negative ({q})")
     return math.ceil(q.value / 2**20)
@@ -304,6 +309,11 @@ def to_cpu_units(quantity: Quantity | str) -> int:
         QuantityError: a negative quantity, or not a quantity.
     """
     q = quantity if isinstance(quantity, Quantity) else parse_quantity(quantity)
+    return _cpu_units(q)
+
+
+@lru_cache(maxsize=1024)
+def _cpu_units(q: Quantity) -> int:
     if q.value < 0:
         raise QuantityError(f"cpu cannot be negative ({q})")
     return math.ceil(q.value * 1024)

@@ -24,7 +24,7 @@ from typing import Any
 from compose.errors import SpecError
 
 from ._problems import render_show
-from .metadata import MergedMetadata, MetadataLayer, merge_layers
+from .metadata import MergedMetadata, MetadataLayer, merge_layers  # noqa: F401 (MetadataLayer: typing)
 from .params import ParameterError, ResolvedParams, render_value, resolve
 from .repo import Overlay, Profile, SpecRepo
 
@@ -110,12 +110,14 @@ def select(
         SpecError: the profile key names no profile, or a parameter value is invalid
             (``SpecInvalid`` with every problem when there are several).
     """
-    layers = list(layers)
     merged = merge_layers(layers)
     profile = _profile(spec, merged)
-    if profile is not None and profile.parameters:
-        merged = merge_layers([MetadataLayer(f"profile {profile.name}", profile.parameters)] + layers)
-    params = resolve(spec.parameters, merged, consumed=(spec.profile_key,) if spec.profiles else ())
+    params = resolve(
+        spec.parameters,
+        merged,
+        consumed=(spec.profile_key,) if spec.profiles else (),
+        profile=(f"profile {profile.name}", profile.parameters) if profile is not None and profile.parameters else None,
+    )
     values = params.values
     data = merged.data
     listed = frozenset(profile.overlays) if profile else frozenset()
