@@ -9,13 +9,27 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["KubernetesRunner", "SubmitResult", "JobOutcome", "KubernetesAPIError", "RetryPolicy"]
+__all__ = [
+    "KubernetesRunner",
+    "SubmitResult",
+    "JobOutcome",
+    "KubernetesAPIError",
+    "EcsRunner",
+    "RunResult",
+    "TaskOutcome",
+    "EcsApiError",
+    "RetryPolicy",
+]
 
 _LAZY = {
     "KubernetesRunner": "compose.runner.kubernetes",
     "SubmitResult": "compose.runner.kubernetes",
     "JobOutcome": "compose.runner.kubernetes",
     "KubernetesAPIError": "compose.runner.kubernetes",
+    "EcsRunner": "compose.runner.ecs",
+    "RunResult": "compose.runner.ecs",
+    "TaskOutcome": "compose.runner.ecs",
+    "EcsApiError": "compose.runner.ecs",
     "RetryPolicy": "compose.runner._retry",
 }
 

@@ -240,5 +240,7 @@ def test_lazy_names_resolve():
     import compose.runner as runner_pkg
 
     assert runner_pkg.KubernetesRunner is KubernetesRunner
+    for name in runner_pkg.__all__:
+        assert getattr(runner_pkg, name).__name__ == name
     with pytest.raises(AttributeError):
         runner_pkg.Nope  # noqa: B018
