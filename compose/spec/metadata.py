@@ -5,8 +5,9 @@ A run's metadata arrives in layers, merged in this order (later wins)::
     agent defaults  <  deployment  <  the run's own  <  --metadata FILE  <  --set key=value
 
 (A profile's ``parameters`` and each parameter's ``default`` sit below all of them; see
-:mod:`compose.spec.params`.) The merge is the ``deepmerge`` library's: mappings merge key by key,
-recursively; lists and scalars are replaced whole; a value of another type replaces the old one.
+:mod:`compose.spec.params`.) Mappings merge key by key, recursively (nested mappings through the
+``deepmerge`` library, configured so); lists and scalars are replaced whole; a value of another
+type replaces the old one.
 A ``null`` deletes: after merging, every key whose value is ``null`` is removed, so a deployment
 can write ``memory: null`` to drop an agent default and fall back to the parameter's default.
 

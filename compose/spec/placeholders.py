@@ -64,7 +64,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compose.errors import Problem, SpecError
+from compose.errors import Problem
 
 from . import names as _names
 from ._problems import problem_at, raise_problems
@@ -581,7 +581,10 @@ def compile_template(
             continue
         parts, _ = _split(text)
         if not any(isinstance(p, tuple) for p in parts):
-            _set(private, path, "".join(parts))  # only escapes: unescape once, now
+            if path:
+                _set(private, path, "".join(parts))  # only escapes: unescape once, now
+            else:
+                private = "".join(parts)
             continue
         rule = None
         if name_rules:

@@ -25,7 +25,7 @@ A spec repo is a directory with ``compose.yaml`` at its root::
         when: {gpus: {">": 0}}                    # see compose.spec.conditions; absent: only via profiles
       - name: highmem
         when: {memory: {">=": 16Gi}}
-      - name: spot
+      - spot                                      # short form: just the name
     profiles:                                     # profileKey's value -> overlays (+ parameter defaults)
       default: []                                 # used when the metadata names no profile
       gpu:

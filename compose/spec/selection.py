@@ -24,7 +24,7 @@ from typing import Any
 from compose.errors import SpecError
 
 from ._problems import render_show
-from .metadata import MergedMetadata, MetadataLayer, merge_layers  # noqa: F401 (MetadataLayer: typing)
+from .metadata import MergedMetadata, MetadataLayer, merge_layers
 from .params import ParameterError, ResolvedParams, render_value, resolve
 from .repo import Overlay, Profile, SpecRepo
 

@@ -230,6 +230,11 @@ def test_random_values_never_change_the_structure() -> None:
         assert back["metadata"]["annotations"]["inside"] == f"pre-{value}-post"
 
 
+def test_a_root_string_with_only_escapes() -> None:
+    assert compile_template("cost: $${x}").render({}) == "cost: ${x}"
+    assert compile_template(["$${a}", "${b}"]).render({"b": 1}) == ["${a}", 1]
+
+
 def test_a_value_holding_a_placeholder_is_not_expanded_again() -> None:
     t = compile_template({"a": "${x}", "b": "${y}-${x}"})
     assert t.render({"x": "${y}", "y": "Y"}) == {"a": "${y}", "b": "Y-${y}"}
