@@ -377,3 +377,15 @@ def test_cancel_forbidden_names_delete(runner, api, job):
     with pytest.raises(KubernetesAPIError, match='RBAC refused to let us delete jobs.batch in namespace "flows"') as info:
         runner.cancel(name)
     assert info.value.step == "cancel"
+
+
+def test_a_restarted_runner_resubmitting_the_same_runs_makes_no_duplicates(make_runner, api, job):
+    # The runner keeps no state: the name and the 409 check carry exactly-once across restarts.
+    before = make_runner()
+    firsts = [before.submit(job, f"run-{i}") for i in range(3)]
+    before.close()
+    after = make_runner()
+    again = [after.submit(job, f"run-{i}") for i in range(4)]
+    assert [r.already_submitted for r in again] == [True, True, True, False]
+    assert [r.uid for r in again[:3]] == [r.uid for r in firsts]
+    assert len(api.committed_creates) == 4 == len(stored(api))
