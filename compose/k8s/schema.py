@@ -8,6 +8,7 @@ One gzip-compressed JSON file per Kubernetes minor version (written by
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import re
@@ -259,6 +260,14 @@ def load(version: str) -> Schema:
                     f"no schema for Kubernetes {key}: compose ships {shipped} "
                     "(see compose/k8s/gen_schemas.py to add one)"
                 ) from None
-            schema = Schema(json.loads(data))
+            # Parsing makes ~30k small containers; with a large heap (the kubernetes client
+            # imported, say) that would trigger full collections costing tens of ms.
+            gc_was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                schema = Schema(json.loads(data))
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
             _cache[key] = schema
     return schema
