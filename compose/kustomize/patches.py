@@ -35,7 +35,21 @@ from .selector import SelectorSyntaxError, id_matches, select
 __all__ = ["LoadedPatch", "load_patch", "load_strategic_merge_entry", "load_json6902_entry", "apply_patches", "OnPatch"]
 
 #: ``on_patch(resource, patch_file, patch_locations, before)``: called after each patch.
+#: For a strategic merge patch, ``patch_locations`` is a :class:`PatchLocations`: its
+#: ``tree`` attribute holds the patch document itself.
 OnPatch = Callable[[Resource, str, dict, dict], None]
+
+
+class PatchLocations(dict):  # type: ignore[type-arg]
+    """A patch's line table (field path -> (line, column)) that also carries the patch."""
+
+    tree: Any = None
+
+    @classmethod
+    def of(cls, locations: dict, tree: Any) -> "PatchLocations":  # type: ignore[type-arg]
+        table = cls(locations)
+        table.tree = tree
+        return table
 
 
 @dataclass
@@ -247,7 +261,7 @@ def _apply_strategic(
         res.previous.append(before_id)
     _after_patch(res, before, strategic=True)
     if on_patch is not None:
-        on_patch(res, patch.file, doc.locations, before)
+        on_patch(res, patch.file, PatchLocations.of(doc.locations, doc.data), before)
     return True
 
 
