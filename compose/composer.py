@@ -501,6 +501,19 @@ class Composer:
             self._cache[key] = compiled
             return compiled
 
+    def _display(self, file: str) -> str:
+        root = str(self.spec.root.resolve()) + "/"
+        return file[len(root):] if file.startswith(root) else file
+
+    def _base_kustomization(self) -> str:
+        from .kustomize.loader import find_kustomization_file
+
+        base = self.spec.targets["kubernetes"].base[0]
+        try:
+            return self._display(str(find_kustomization_file(base).resolve())) + " (transformers)"
+        except ComposeError:
+            return self._display(str(base))
+
     def _relative(self, exc: ComposeError) -> ComposeError:
         """Show files under the spec repo relative to its root, as users wrote them."""
         root = str(self.spec.root.resolve()) + "/"
@@ -692,10 +705,20 @@ class Composer:
             for path, value in _leaves(doc):
                 keyed = _keyed(doc, path)
                 origin = table.get(keyed) if keyed is not None else None
-                if origin is None and keyed is not None:
-                    # a field a transformer added (labels, name, namespace): name the base
-                    origin = _nearest(table, keyed)
-                file, line = origin if origin else ("(compose)", None)
+                if path and path[-1] in (RUN_ID_LABEL, RUN_ID_ANNOTATION) and spec.run_id:
+                    origin = ("compose: the run id", None)
+                elif path == ("metadata", "name") and spec.run_id and isinstance(compiled, _K8sCompiled) \
+                        and i == compiled.job_index:
+                    base = origin
+                    origin = ("compose: named after the run id"
+                              + (f" (base name at {self._display(base[0])}:{base[1]})" if base else ""), None)
+                elif origin is None and path[:2] == ("runTask", "overrides"):
+                    origin = ("compose: per-run values moved out of the task definition", None)
+                elif origin is None:
+                    # added by a kustomization transformer (labels, namePrefix, namespace, ...)
+                    origin = (self._base_kustomization(), None) if isinstance(compiled, _K8sCompiled) else ("(compose)", None)
+                file, line = origin
+                file = self._display(file)
                 full = ((i,) + path) if isinstance(compiled, _K8sCompiled) else path
                 param = filled.get(full)
                 rows.append(FieldOrigin(path=path, value=value, file=file, line=line, parameter=param,
@@ -841,13 +864,4 @@ def _tree_from_locations(res: Any) -> Any:
     for doc in docs:
         if doc.index == res.doc_index or len(docs) == 1:
             return doc.data
-    return None
-
-
-def _nearest(table: Mapping[KeyedPath, tuple[str, int | None]], keyed: KeyedPath) -> tuple[str, int | None] | None:
-    p = keyed[:-1]
-    while p:
-        if p in table:
-            return table[p]
-        p = p[:-1]
     return None
