@@ -408,12 +408,13 @@ class Composer:
             return RunContext.preview()
         if isinstance(context, RunContext):
             return context
-        preview = RunContext.preview()
+        # A real run says what it has: a run without a deployment must not be labelled
+        # with the preview's stand-in "deployment" (nor a nameless flow as "flow").
         return RunContext(
             run_id=context.id,
-            run_name=context.name or preview.run_name,
-            flow_name=context.flow_name or preview.flow_name,
-            deployment_name=context.deployment or preview.deployment_name,
+            run_name=context.name,
+            flow_name=context.flow_name,
+            deployment_name=context.deployment,
             labels=dict(context.labels),
         )
 
