@@ -17,8 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ComposeError, ValidationError
-from .merge import strategic_merge
-from .model import EcsSpec, FlowRun, KubernetesSpec
 
 __all__ = [
     "Composer",
@@ -41,9 +39,26 @@ def build_kustomization(path: Any, **kwargs: Any) -> list[dict[str, Any]]:
     return build_documents(path, **kwargs)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Composer":
-        from .composer import Composer
+# Loaded on first use, so that `import compose` (and `compose build`) pays only for what runs.
+_LAZY = {
+    "Composer": "compose.composer",
+    "EcsSpec": "compose.model",
+    "FlowRun": "compose.model",
+    "KubernetesSpec": "compose.model",
+    "strategic_merge": "compose.merge",
+}
 
-        return Composer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
