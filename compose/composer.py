@@ -672,12 +672,12 @@ class Composer:
         td_t = compile_template(td, declarations=decls, name_rules=ECS_NAME_RULES, documents=False, file=td_doc.file)
         bad = sorted({n for n in td_t.names if _is_context_name(n)})
         if bad:
-            paths = [p for p in td_t.paths]
+            file, line, path = self._ecs_use_site(td, td_doc, names, bad[0])
             raise SpecError(
                 f"the ECS task definition uses ${{{bad[0]}}}, a value that changes every run, outside the flow "
                 "container's environment; that would register a new revision per run. Put per-run values in "
                 "the flow container's environment (they travel in the RunTask overrides) or in run-task.yaml",
-                file=td_doc.file, path=paths[0] if paths else None, step="build",
+                file=file, line=line, path=path, step="build",
             )
         rt_t = compile_template(rt, declarations=decls, name_rules=None, documents=False,
                                 file=rt_doc.file if rt_doc is not None else None)
@@ -685,6 +685,27 @@ class Composer:
         origins = [{**{("taskDefinition",) + k: v for k, v in td_origin.items()},
                     **{("runTask",) + k: v for k, v in rt_origin.items()}}] if provenance else []
         return _EcsCompiled(td=td_t, rt=rt_t, per_run_env=env_t, origins=origins)
+
+    def _ecs_use_site(self, td: Mapping[str, Any], td_doc: Document, names: Sequence[str],
+                      name: str) -> tuple[str, int | None, tuple[Any, ...] | None]:
+        """File, line and merged-tree path of a use of ``${name}`` in the task definition.
+
+        The file is the last applied overlay whose ECS part uses it, else the base.
+        """
+        from .spec.placeholders import find_placeholders
+
+        uses = [u.path for u in find_placeholders(td)[0] if u.name == name]
+        path = uses[0] if uses else None
+        for overlay in reversed(names):
+            part = self._ecs_parts.get(overlay)
+            patch = part.data.get("taskDefinition") if part is not None else None
+            if patch is None:
+                continue
+            found = [u.path for u in find_placeholders(patch)[0] if u.name == name]
+            if found:
+                return part.file, part.line_of(("taskDefinition",) + found[0]), path
+        found = [u.path for u in find_placeholders(td_doc.data)[0] if u.name == name]
+        return td_doc.file, td_doc.line_of(found[0]) if found else None, path
 
     # explain -------------------------------------------------------------------------------------
     def _origins(self, compiled: _K8sCompiled | _EcsCompiled, spec: Spec, selection: Selection) -> list[list[FieldOrigin]]:
