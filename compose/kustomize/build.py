@@ -337,10 +337,15 @@ def build(
     builder = _Builder(merge_order, on_patch)
     resources, top = builder.accumulate(real, shown, [], component=False, into=None, extra_components=extras)
 
-    from .transformers import hashing, namereference
+    if any(r.needs_hash for r in resources):
+        from .transformers import hashing
 
-    hashing.apply(resources)
-    namereference.fix(resources)
+        hashing.apply(resources)
+    if any(old != r.id for r in resources for old in r.previous):
+        # Only a rename can leave a reference stale.
+        from .transformers import namereference
+
+        namereference.fix(resources)
     resources = [r for r in resources if r.data and not _is_local_config(r)]
     try:
         return sort_resources(resources, top.sort_options)

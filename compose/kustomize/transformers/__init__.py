@@ -15,7 +15,8 @@ touch are data in :mod:`.fieldspecs`. They work in place on the build's
 - :func:`namereference.fix` -- name references to renamed resources (end of build)
 """
 
-from . import annotations, generators, hashing, images, labels, namereference, names, namespace
+# The modules are imported where they are used (``from .transformers import labels``), not
+# here: a build pays only for the transformers its kustomizations ask for.
 
 __all__ = [
     "annotations",
