@@ -53,11 +53,11 @@ def _runner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _spec_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options that choose what the composer builds."""
     options = [
-        click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path)),
-        click.option("--target", type=click.Choice(TARGETS), default="kubernetes", show_default=True,
+        click.argument("root", required=False, type=click.Path(path_type=Path)),
+        click.option("-t", "--target", type=click.Choice(TARGETS), default="kubernetes", show_default=True,
                      help="What to build and submit."),
-        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-                     help="Set a parameter (coerced to its declared type); repeatable."),
+        click.option("-s", "--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Set a metadata value (coerced to the parameter's type); repeatable; applied last."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -101,19 +101,20 @@ def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: 
     from .composer import Composer
     from .spec.metadata import parse_set
 
-    path = root if root is not None else Path(".")
-    if not path.is_dir():
-        raise UsageError(f"no such directory: {path}")
+    from .cli import _spec_root
+
+    path = _spec_root(root)
     set_values = parse_set(list(sets)).data
     return ComposerGenerator(Composer.load(path), target, sets=set_values, metadata_defaults=defaults)
 
 
-def _read_metadata(path: Path | None) -> dict[str, Any] | None:
-    if path is None:
-        return None
-    from .spec.metadata import load_metadata_file
+def _read_metadata(paths: tuple[Path, ...]) -> dict[str, Any]:
+    """The files' metadata, deep-merged in order (later files win)."""
+    if not paths:
+        return {}
+    from .spec.metadata import load_metadata_file, merge_layers
 
-    return dict(load_metadata_file(path).data)
+    return merge_layers([load_metadata_file(p) for p in paths]).data
 
 
 def _labels(items: tuple[str, ...]) -> dict[str, str]:
@@ -136,8 +137,8 @@ def _labels(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--flow-name", default="", help="The flow's name.")
 @click.option("--deployment", default="", help="The deployment's name.")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="A run label; repeatable.")
-@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML/JSON file with the run's metadata.")
+@click.option("-m", "--metadata", "metadata_files", multiple=True, metavar="FILE", type=click.Path(path_type=Path),
+              help="A YAML/JSON file of the run's metadata; repeatable, later files win.")
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Wait for the run to end.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=3600.0, show_default=True,
               help="Seconds to wait at most.")
@@ -147,7 +148,7 @@ def _labels(items: tuple[str, ...]) -> dict[str, str]:
               help="Seconds between two looks at an ECS task while waiting.")
 @_runner_options
 def submit(root: Path | None, target: str, sets: tuple[str, ...], run_id: str, run_name: str, flow_name: str,
-           deployment: str, labels: tuple[str, ...], metadata_file: Path | None, wait: bool, timeout: float,
+           deployment: str, labels: tuple[str, ...], metadata_files: tuple[Path, ...], wait: bool, timeout: float,
            dry_run: str | None, logs: bool, **opts: Any) -> None:
     """Build the spec of one run from ROOT (default: .) and submit it; print its outcome as JSON.
 
@@ -162,7 +163,7 @@ def submit(root: Path | None, target: str, sets: tuple[str, ...], run_id: str, r
     if logs and dry_run:
         raise UsageError("--logs cannot be combined with --dry-run")
     flow_run = FlowRun(id=run_id, name=run_name, flow_name=flow_name, deployment=deployment,
-                       metadata=_read_metadata(metadata_file) or {}, labels=_labels(labels))
+                       metadata=_read_metadata(metadata_files), labels=_labels(labels))
     generator = _generator(root, target, sets, None)
     backend = _backend(target, opts, dry_run=dry_run)
     outcome = process_run(flow_run, generator, {target: backend}, wait=wait or logs, timeout=timeout,
@@ -210,8 +211,9 @@ def cancel(run_id: str, target: str, **opts: Any) -> None:
 @_spec_options
 @click.option("-i", "--input", "input_path", default="-", show_default=True,
               help="File of flow runs, one JSON object per line; - reads stdin.")
-@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML/JSON file with the agent's metadata defaults (the lowest layer).")
+@click.option("-m", "--metadata", "metadata_files", multiple=True, metavar="FILE", type=click.Path(path_type=Path),
+              help="A YAML/JSON file of the agent's metadata defaults (below each run's metadata); "
+                   "repeatable, later files win.")
 @click.option("-c", "--concurrency", type=click.IntRange(min=1), default=4, show_default=True,
               help="Runs in flight at most.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for each run to end.")
@@ -221,7 +223,7 @@ def cancel(run_id: str, target: str, **opts: Any) -> None:
 @click.option("--poll", type=click.FloatRange(min=0), default=6.0, show_default=True,
               help="Seconds between two looks at an ECS task while waiting.")
 @_runner_options
-def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str, metadata_file: Path | None,
+def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str, metadata_files: tuple[Path, ...],
           concurrency: int, wait: bool, timeout: float, dry_run: str | None, **opts: Any) -> None:
     """Submit flow runs read as JSON lines; write one JSON outcome line per run.
 
@@ -232,7 +234,7 @@ def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str
     """
     from .agent import Agent, read_flow_runs
 
-    generator = _generator(root, target, sets, _read_metadata(metadata_file))
+    generator = _generator(root, target, sets, _read_metadata(metadata_files))
     backend = _backend(target, opts, dry_run=dry_run)
     if input_path == "-":
         stream, name, owned = sys.stdin, "<stdin>", False

@@ -55,9 +55,9 @@ class Submitted:
     def outcome(self, status: str, **kw: Any) -> Outcome:
         """An outcome naming this submission."""
         names: dict[str, Any] = (
-            {"job_name": self.handle, "namespace": self.where}
+            {"job_name": self.handle or None, "namespace": self.where}
             if self.target == "kubernetes"
-            else {"task_arn": self.handle, "cluster": self.where}
+            else {"task_arn": self.handle or None, "cluster": self.where}
         )
         details = {**self.details, **kw.pop("details", {})}
         return Outcome(

@@ -141,7 +141,8 @@ class ComposerGenerator:
     """The default generator: a loaded Composer building one target.
 
     Args:
-        composer: a loaded ``compose.composer.Composer`` (or anything with its ``build``).
+        composer: a loaded :class:`compose.composer.Composer` (or anything with its ``build``:
+            ``build(layers, *, target, context, sets)``, layers lowest first).
         target: ``"kubernetes"`` or ``"ecs"``.
         sets: ``--set``-style strings (coerced to the parameters' declared types), applied
             above every metadata layer, for every run.
@@ -189,11 +190,13 @@ class ComposerGenerator:
         return cls(Composer.load(Path(root)), target, **kwargs)
 
     def metadata_for(self, flow_run: FlowRun) -> dict[str, Any]:
-        """The run's metadata over the agent's defaults, deep-merged (later wins)."""
+        """The run's metadata over the agent's defaults, deep-merged as the composer merges them."""
         from compose.spec.metadata import merge_layers
 
-        layers = [("agent defaults", self.metadata_defaults), (f"run {flow_run.id}", flow_run.metadata)]
-        return merge_layers(layers).data
+        return merge_layers(self._layers(flow_run)).data
+
+    def _layers(self, flow_run: FlowRun) -> list[tuple[str, Mapping[str, Any]]]:
+        return [("agent defaults", self.metadata_defaults), (f"run {flow_run.id}", flow_run.metadata)]
 
     def generate(self, flow_run: FlowRun) -> Spec:
         """Build the spec of ``flow_run``.
@@ -201,9 +204,7 @@ class ComposerGenerator:
         Raises:
             compose.errors.ComposeError: the metadata selects or sets something invalid.
         """
-        spec = self.composer.build(
-            self.metadata_for(flow_run), target=self.target, context=flow_run, sets=self.sets or None
-        )
+        spec = self.composer.build(self._layers(flow_run), target=self.target, context=flow_run, sets=self.sets or None)
         return as_spec(spec, flow_run)
 
     __call__ = generate
