@@ -667,7 +667,15 @@ class Composer:
                     td = after
                 else:
                     rt = after
-        td, per_run = _split_per_run_env(td, self.spec.flow_container, td_doc.file)
+        flow = self.spec.flow_container
+        ecs_names = [c.get("name") for c in td.get("containerDefinitions") or [] if isinstance(c, dict)]
+        if flow not in ecs_names:
+            raise SpecError(
+                f"the ECS task definition has no container named {flow!r} (the flow container; containers: "
+                f"{', '.join(map(str, ecs_names)) or 'none'}); name it so or set flowContainer in compose.yaml",
+                file=td_doc.file, line=td_doc.line_of(("containerDefinitions",)), step="build",
+            )
+        td, per_run = _split_per_run_env(td, flow, td_doc.file)
         decls = self.spec.parameters
         td_t = compile_template(td, declarations=decls, name_rules=ECS_NAME_RULES, documents=False, file=td_doc.file)
         bad = sorted({n for n in td_t.names if _is_context_name(n)})
