@@ -58,6 +58,10 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
     def make(name: str, files: dict[str, Any] | None = None,
              compose_patch: Callable[[dict[str, Any]], None] | None = None) -> Path:
         root = tmp_path / name
+        n = 1
+        while root.exists():
+            n += 1
+            root = tmp_path / f"{name}-{n}"
         shutil.copytree(FIXTURES / name, root)
         for rel, content in (files or {}).items():
             path = root / rel
