@@ -429,9 +429,13 @@ class Composer:
         run = self._context(context)
         values = substitution_values(selection.params, run)
         run_id = run.run_id if context is not None else ""
-        if isinstance(compiled, _K8sCompiled):
-            return self._render_k8s(compiled, values, run_id or "")
-        return self._render_ecs(compiled, values, run_id or "")
+        try:
+            if isinstance(compiled, _K8sCompiled):
+                return self._render_k8s(compiled, values, run_id or "")
+            return self._render_ecs(compiled, values, run_id or "")
+        except ValidationError as exc:
+            self._locate(target, names, exc)
+            raise
 
     def _render_k8s(self, compiled: _K8sCompiled, values: Mapping[str, Any], run_id: str) -> KubernetesSpec:
         docs = compiled.template.render(values, fresh=True)
@@ -443,7 +447,9 @@ class Composer:
             problems.extend(found)
         if problems:
             job = docs[compiled.job_index]
-            raise ValidationError(problems, what=_what(job), step="validate")
+            exc = ValidationError(problems, what=_what(job), step="validate")
+            exc.trees = [(docs[compiled.job_index], compiled.job_index, (), problems)]  # type: ignore[attr-defined]
+            raise exc
         job = docs[compiled.job_index]
         if run_id:
             _name_for_run(job, run_id)
@@ -454,20 +460,53 @@ class Composer:
 
         td = compiled.td.render(values, fresh=True)
         rt = compiled.rt.render(values, fresh=True)
-        problems = validate_task_definition(td)
+        td_problems = validate_task_definition(td)
         overrides: dict[str, Any] = {}
         if compiled.per_run_env is not None:
             env = compiled.per_run_env.render(values, fresh=True)
             overrides = {"containerOverrides": [{"name": self.spec.flow_container, "environment": env}]}
+            if isinstance(rt.get("overrides"), dict):
+                # The spec repo's own overrides (run-task.yaml, overlays) stay; per-run env joins them.
+                from .merge import run_task_merge
+
+                overrides = run_task_merge({"overrides": rt["overrides"]}, {"overrides": overrides})["overrides"]
         req = dict(rt)
         if overrides:
             req["overrides"] = overrides
         # The runner fills taskDefinition (the registered revision); check the rest now.
-        problems += validate_run_task({"taskDefinition": str(td.get("family") or "family"), **req}, td)
-        if problems:
-            raise ValidationError(problems, what="ECS task", step="validate")
+        rt_problems = validate_run_task({"taskDefinition": str(td.get("family") or "family"), **req}, td)
+        if td_problems or rt_problems:
+            exc = ValidationError(td_problems + rt_problems, what="ECS task", step="validate")
+            exc.trees = [(td, 0, ("taskDefinition",), td_problems),  # type: ignore[attr-defined]
+                         (req, 0, ("runTask",), rt_problems)]
+            raise exc
         return EcsSpec(task_definition=td, run_task=rt, overrides=overrides,
                        flow_container=self.spec.flow_container, run_id=run_id)
+
+    def _locate(self, target: str, names: tuple[str, ...], exc: ValidationError) -> None:
+        """Give per-build problems the file and line that set the field (failures only)."""
+        trees = getattr(exc, "trees", None)
+        if not trees:
+            return
+        try:
+            prov = self._compiled(target, names, provenance=True)
+        except ComposeError:  # pragma: no cover - the same set just compiled
+            return
+        for tree, doc_index, prefix, problems in trees:
+            table = prov.origins[doc_index] if doc_index < len(prov.origins) else {}
+            for p in problems:
+                if p.file or p.path is None:
+                    continue
+                path = tuple(p.path)
+                while True:
+                    keyed = _keyed(tree, path)
+                    hit = _origin_near(table, prefix + keyed) if keyed is not None else None
+                    if hit is not None:
+                        p.file, p.line = self._display(hit[0]), hit[1]
+                        break
+                    if not path:
+                        break
+                    path = path[:-1]
 
     def _interesting_sets(self, target: str) -> list[tuple[str, ...]]:
         order = [o.name for o in self.spec.overlays if target in o.targets()]
@@ -758,6 +797,18 @@ class Composer:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _origin_near(table: Mapping[KeyedPath, tuple[str, int | None]], keyed: KeyedPath) -> tuple[str, int | None] | None:
+    """The origin of ``keyed``, else of its fields when a single file set them all."""
+    hit = table.get(keyed)
+    if hit is not None:
+        return hit
+    n = len(keyed)
+    below = [v for k, v in table.items() if len(k) > n and k[:n] == keyed]
+    if below and len({f for f, _ in below}) == 1:
+        return min(below, key=lambda v: v[1] or 0)
+    return None
 
 
 def _failed(target: str, exc: ComposeError) -> Any:
