@@ -222,9 +222,12 @@ def cancel(run_id: str, target: str, **opts: Any) -> None:
 @_dry_run_option
 @click.option("--poll", type=click.FloatRange(min=0), default=6.0, show_default=True,
               help="Seconds between two looks at an ECS task while waiting.")
+@click.option("--wait-slice", type=click.FloatRange(min=0.01), default=5.0, hidden=True,
+              help="Seconds between two looks at a stop-waiting request (a second signal).")
 @_runner_options
 def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str, metadata_files: tuple[Path, ...],
-          concurrency: int, wait: bool, timeout: float, dry_run: str | None, **opts: Any) -> None:
+          concurrency: int, wait: bool, timeout: float, dry_run: str | None, wait_slice: float,
+          **opts: Any) -> None:
     """Submit flow runs read as JSON lines; write one JSON outcome line per run.
 
     Each input line is an object such as {"id": "7f9c", "flow": "etl", "metadata":
@@ -246,7 +249,7 @@ def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str
     try:
         runner = Agent(
             read_flow_runs(stream, source=name), generator, {target: backend},
-            concurrency=concurrency, wait=wait, timeout=timeout, dry_run=dry_run,
+            concurrency=concurrency, wait=wait, timeout=timeout, dry_run=dry_run, wait_slice=wait_slice,
             on_outcome=lambda outcome: _emit(outcome.to_dict()),
         )
         summary = runner.run()

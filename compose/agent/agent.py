@@ -417,7 +417,7 @@ class Agent:
             try:
                 return FlowRun.from_dict(item)
             except ComposeError as exc:
-                run_id = item.get("id") if isinstance(item.get("id"), str) else None
+                run_id = item.get("id") if isinstance(item.get("id"), str) and item.get("id") else None
                 return InvalidInput(exc.message, run_id=run_id).outcome()
         return InvalidInput(f"expected a flow run, got {type(item).__name__}").outcome()
 

@@ -44,5 +44,6 @@ def read_flow_runs(lines: Iterable[str], *, source: str | None = None) -> Iterat
         try:
             yield FlowRun.from_dict(data)
         except ComposeError as exc:
-            run_id = data.get("id") if isinstance(data, Mapping) and isinstance(data.get("id"), str) else None
-            yield InvalidInput(exc.message, line=number, run_id=run_id, source=source)
+            run_id = data.get("id") if isinstance(data, Mapping) else None
+            yield InvalidInput(exc.message, line=number, run_id=run_id if isinstance(run_id, str) and run_id else None,
+                               source=source)

@@ -53,6 +53,7 @@ moto = _ecs.moto
 make_client = _ecs.make_client
 ecs = _ecs.ecs
 fargate_network = _ecs.fargate_network
+manual_task_progress = _ecs.manual_task_progress
 
 NS = _k8s.NS
 CLUSTER = _ecs.CLUSTER
