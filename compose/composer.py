@@ -333,6 +333,15 @@ class Composer:
             for names in self._interesting_sets(target):
                 self._compiled(target, names)
                 count += 1
+        # What a build loads lazily on first use would otherwise be read in the first build:
+        # the run naming (an import) and botocore's ECS model (a data file).
+        if "kubernetes" in self.spec.targets:
+            from .runner import kubernetes as _naming  # noqa: F401
+        if "ecs" in self.spec.targets:
+            from .ecs import validate_run_task, validate_task_definition
+
+            validate_task_definition({})
+            validate_run_task({}, {})
         return count
 
     def validate(self) -> list[Problem]:
