@@ -12,6 +12,7 @@ not load, no cluster configuration, bad options) the error's own status (2 for u
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import click
 
-from .errors import UsageError
+from .errors import SubmitError, UsageError
 
 __all__ = ["register"]
 
@@ -41,7 +42,8 @@ def _runner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--in-cluster", is_flag=True, default=False,
                      help="Use the pod's service account instead of a kubeconfig."),
         click.option("--region", default=None, help="AWS region for ECS (default: the AWS configuration's)."),
-        click.option("--cluster", default=None, help="ECS cluster when the spec names none."),
+        click.option("--cluster", default=None,
+                     help="ECS cluster when the spec names none (and for cancel: where to look)."),
         click.option("--endpoint-url", default=None, help="ECS endpoint (a VPC endpoint, a test server)."),
         click.option("--aws-profile", default=None, help="AWS profile for ECS."),
     ]
@@ -179,7 +181,7 @@ def submit(root: Path | None, target: str, sets: tuple[str, ...], run_id: str, r
 
 @click.command("cancel")
 @click.option("--run-id", required=True, help="The run whose Job / task to cancel.")
-@click.option("--target", type=click.Choice(TARGETS), default="kubernetes", show_default=True)
+@click.option("-t", "--target", type=click.Choice(TARGETS), default="kubernetes", show_default=True)
 @_runner_options
 def cancel(run_id: str, target: str, **opts: Any) -> None:
     """Cancel a submitted run: delete its Job (foreground: pods first) or stop its ECS task.
@@ -246,16 +248,35 @@ def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str
             stream, name, owned = open(input_path, encoding="utf-8"), input_path, True
         except OSError as exc:
             raise UsageError(f"cannot read {input_path}: {exc.strerror or exc}") from exc
+    lost: list[str | None] = []
+
+    def emit(outcome: Any) -> None:
+        if lost:
+            lost.append(outcome.run_id)
+            return
+        try:
+            _emit(outcome.to_dict())
+        except BrokenPipeError:
+            # Nobody reads the outcomes any more: take no more runs, finish those in flight.
+            lost.append(outcome.run_id)
+            runner.stop()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
     try:
         runner = Agent(
             read_flow_runs(stream, source=name), generator, {target: backend},
             concurrency=concurrency, wait=wait, timeout=timeout, dry_run=dry_run, wait_slice=wait_slice,
-            on_outcome=lambda outcome: _emit(outcome.to_dict()),
+            on_outcome=emit,
         )
         summary = runner.run()
     finally:
         if owned:
             stream.close()
+    if lost:
+        ids = ", ".join(str(i) for i in lost)
+        raise SubmitError(f"stdout was closed; took no more runs; outcomes not written for: {ids}", step="agent")
     if not summary.ok:
         sys.exit(1)
 

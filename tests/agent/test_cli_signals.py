@@ -85,3 +85,25 @@ def test_second_sigterm_stops_waiting(root, api, kubeconfig):
     outcome = json.loads(line)
     assert outcome["status"] == "submitted" and "stopped waiting" in outcome["message"]
     assert proc.returncode == 0, err
+
+
+def test_closed_stdout_stops_taking_runs_and_says_which_outcomes_were_lost(root):
+    proc = subprocess.Popen(
+        [sys.executable, str(_HERE / "stub_composer.py"), "agent", str(root), "--dry-run", "-c", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        proc.stdin.write(json.dumps({"id": "first"}) + "\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["run_id"] == "first"
+        proc.stdout.close()  # the reader goes away, like `compose agent | head -1`
+        proc.stdin.write(json.dumps({"id": "second"}) + "\n")
+        proc.stdin.flush()
+        err = proc.stderr.read()
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert "stdout was closed" in err and "second" in err and "Traceback" not in err
