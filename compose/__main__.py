@@ -1,6 +1,6 @@
 """``python -m compose``: the same as the ``compose`` command."""
 
-from .cli import main
+from ._entry import main
 
 if __name__ == "__main__":
     main()

@@ -12,18 +12,13 @@ import difflib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from ._entry import SPEC_FILE, kustomize_output
+from ._entry import report as _fail
 from .errors import ComposeError, UsageError
-
-SPEC_FILE = "compose.yaml"
-
-
-def _fail(exc: ComposeError) -> NoReturn:
-    click.echo(f"compose: error: {exc.format()}", err=True)
-    sys.exit(exc.exit_code)
 
 
 class _Group(click.Group):
@@ -154,9 +149,7 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
         if sets or metadata_files or target or run_id or output == "cli-input-json":
             raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id and "
                              "-o cli-input-json apply to spec repos only")
-        from .kustomize import build_documents
-
-        _write(_render(build_documents(directory), output))
+        _write(kustomize_output(directory, output))
         return
     composer = _load(directory)
     spec = composer.build(_layers(metadata_files, sets), target=target,

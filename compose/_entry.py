@@ -1,0 +1,92 @@
+"""The ``compose`` console script.
+
+``compose build DIR`` on a plain kustomization directory is the command people run in loops
+and scripts, and the one benchmarked against ``kubectl kustomize``: importing click (and what
+it imports) costs more than the build itself. So that one form, with no options but
+``-o yaml|json``, runs here without click; every other command line goes to the click CLI in
+:mod:`compose.cli`, which handles that form the same way (both call :func:`kustomize_output`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from .errors import ComposeError, UsageError
+
+SPEC_FILE = "compose.yaml"
+
+
+def report(exc: ComposeError) -> NoReturn:
+    """Write ``exc`` as compose's one-line error on stderr and exit with its status."""
+    sys.stderr.write(f"compose: error: {exc.format()}\n")
+    sys.stderr.flush()
+    sys.exit(exc.exit_code)
+
+
+def kustomize_output(directory: Path, output: str) -> str:
+    """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
+    from .kustomize import build_documents
+    from .yamlio import dump_documents, dump_json
+
+    docs = build_documents(directory)
+    if output == "json":
+        return dump_json(docs[0] if len(docs) == 1 else docs)
+    return dump_documents(docs)
+
+
+def _fast_build(args: list[str]) -> tuple[Path, str] | None:
+    """``(directory, output)`` when ``args`` is ``build [DIR] [-o yaml|json]`` on a
+    kustomization directory; None for anything else (click handles it)."""
+    if not args or args[0] != "build":
+        return None
+    root: str | None = None
+    output = "yaml"
+    rest = args[1:]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg in ("-o", "--output") and i + 1 < len(rest):
+            output = rest[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--output="):
+            output = arg.split("=", 1)[1]
+        elif arg.startswith("-") or root is not None:
+            return None
+        else:
+            root = arg
+        i += 1
+    if output not in ("yaml", "json"):
+        return None
+    directory = Path(root if root is not None else ".")
+    if not directory.is_dir() or (directory / SPEC_FILE).is_file():
+        return None
+    return directory, output
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``compose`` console script and of ``python -m compose``."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    fast = _fast_build(args) if not os.environ.get("COMPOSE_NO_FAST_PATH") else None
+    if fast is None:
+        from .cli import main as click_main
+
+        click_main(args)
+        return
+    try:
+        text = kustomize_output(*fast)
+    except ComposeError as exc:
+        report(exc)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
