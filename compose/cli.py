@@ -306,10 +306,7 @@ def _register_run_commands() -> None:
     register(cli)
 
 
-try:
-    _register_run_commands()
-except ImportError:  # pragma: no cover - the run commands ship with the package
-    pass
+_register_run_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
