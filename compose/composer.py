@@ -368,15 +368,22 @@ class Composer:
                     problems.append(_problem_of(exc, f"{target}: overlay {overlay.name}"))
                     continue
                 cases.append((f"overlay {overlay.name}", _only(base, overlay.name)))
+            # Cases that select the same overlays are one build: report its problems once,
+            # naming every case, on copies (the cached error must not collect our labels).
+            by_set: dict[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]], list[tuple[str, Selection]]] = {}
             for label, selection in cases:
+                key = (self._names(target, selection), tuple(sorted(selection.params.values.items(), key=str)))
+                by_set.setdefault(key, []).append((label, selection))
+            for group in by_set.values():
+                labels = "; ".join(f"{target}: {label}" for label, _ in group)
                 try:
-                    self._build_selected(target, selection, None)
+                    self._build_selected(target, group[0][1], None)
                 except ValidationError as exc:
                     for p in exc.problems:
-                        p.source = f"{target}: {label}" + (f"; {p.source}" if p.source else "")
-                        problems.append(p)
+                        problems.append(Problem(p.message, file=p.file, line=p.line, path=p.path,
+                                                source=labels + (f"; {p.source}" if p.source else "")))
                 except ComposeError as exc:
-                    problems.append(_problem_of(exc, f"{target}: {label}"))
+                    problems.append(_problem_of(exc, labels))
         return problems
 
     # --- internals ------------------------------------------------------------------------------
@@ -506,16 +513,9 @@ class Composer:
             for p in problems:
                 if p.file or p.path is None:
                     continue
-                path = tuple(p.path)
-                while True:
-                    keyed = _keyed(tree, path)
-                    hit = _origin_near(table, prefix + keyed) if keyed is not None else None
-                    if hit is not None:
-                        p.file, p.line = self._display(hit[0]), hit[1]
-                        break
-                    if not path:
-                        break
-                    path = path[:-1]
+                hit = _nearest_origin(table, tree, p.path, prefix)
+                if hit is not None:
+                    p.file, p.line = self._display(hit[0]), hit[1]
 
     def _interesting_sets(self, target: str) -> list[tuple[str, ...]]:
         order = [o.name for o in self.spec.overlays if target in o.targets()]
@@ -618,17 +618,18 @@ class Composer:
         problems: list[Problem] = []
         checkers: list[tuple[Any, list[tuple[Any, ...]]]] = []
         version = target.version or "1.32"
+        per_doc: list[tuple[int, Any, Any, list[Problem]]] = []
         for i, (doc, res) in enumerate(zip(docs, resources)):
             paths = by_doc.get(i, [])
-            for p in validate_object(doc, version=version, skip_values=paths):
-                p.file = p.file or res.file or None
-                if p.line is None and p.path is not None:
-                    loc = res.locations.get(p.path)
-                    p.line = loc[0] if loc else None
-                problems.append(p)
+            found = validate_object(doc, version=version, skip_values=paths)
+            if found:
+                per_doc.append((i, doc, res, found))
+                problems.extend(found)
             checkers.append((compile_value_checkers(doc, paths, version=version), paths))
-        if problems:
-            raise ValidationError(problems, what=_what(docs[job_index]), step="validate")
+        if problems and not provenance:
+            # Rare path: build again recording which file (base or overlay patch) set each
+            # field, so every problem points at the file and line to fix.
+            return self._compile_k8s(names, provenance=True)
         origins: list[dict[KeyedPath, tuple[str, int | None]]] = []
         if provenance:
             for res in resources:
@@ -639,6 +640,15 @@ class Composer:
                         table[keyed] = (res.file, line)
                 table.update(prov.get(id(res), {}))
                 origins.append(table)
+        if problems:
+            for i, doc, res, found in per_doc:
+                for p in found:
+                    if p.file is None and p.path is not None and i < len(origins):
+                        hit = _nearest_origin(origins[i], doc, p.path)
+                        if hit is not None:
+                            p.file, p.line = hit
+                    p.file = p.file or res.file or None
+            raise ValidationError(problems, what=_what(docs[job_index]), step="validate")
         return _K8sCompiled(template=template, job_index=job_index, checkers=checkers, origins=origins)
 
     # ECS -----------------------------------------------------------------------------------------
@@ -777,12 +787,21 @@ class Composer:
         for template, prefix in templates:
             for use_path, name in _template_uses(template):
                 filled[prefix + use_path] = name
+        # List items keyed by a placeholder (`name: ${secret_env_name}`) are keyed by the
+        # placeholder in the origin tables: look fields up in the unrendered tree too.
+        if isinstance(compiled, _K8sCompiled):
+            raw_docs = list(compiled.template._tree)  # noqa: SLF001 - read-only
+        else:
+            raw_docs = [{"taskDefinition": compiled.td._tree, "runTask": compiled.rt._tree}]  # noqa: SLF001
         for i, doc in enumerate(docs):
             table = compiled.origins[i] if i < len(compiled.origins) else {}
             rows: list[FieldOrigin] = []
             for path, value in _leaves(doc):
                 keyed = _keyed(doc, path)
                 origin = table.get(keyed) if keyed is not None else None
+                if origin is None and i < len(raw_docs):
+                    raw_keyed = _keyed(raw_docs[i], path)
+                    origin = table.get(raw_keyed) if raw_keyed is not None else None
                 if path and path[-1] in (RUN_ID_LABEL, RUN_ID_ANNOTATION) and spec.run_id:
                     origin = ("compose: the run id", None)
                 elif path == ("metadata", "name") and spec.run_id and isinstance(compiled, _K8sCompiled) \
@@ -818,6 +837,18 @@ def _origin_near(table: Mapping[KeyedPath, tuple[str, int | None]], keyed: Keyed
     if below and len({f for f, _ in below}) == 1:
         return min(below, key=lambda v: v[1] or 0)
     return None
+
+
+def _nearest_origin(table: Mapping[KeyedPath, tuple[str, int | None]], tree: Any, path: Sequence[Any],
+                    prefix: tuple[Any, ...] = ()) -> tuple[str, int | None] | None:
+    """The origin of the field at ``path`` of ``tree``, else of its closest ancestor."""
+    path = tuple(path)
+    while True:
+        keyed = _keyed(tree, path)
+        hit = _origin_near(table, prefix + keyed) if keyed is not None else None
+        if hit is not None or not path:
+            return hit
+        path = path[:-1]
 
 
 def _failed(target: str, exc: ComposeError) -> Any:
