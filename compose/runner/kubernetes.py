@@ -301,7 +301,11 @@ def prepare_job(
     meta = dict(meta) if isinstance(meta, Mapping) else {}
     base = meta.get("name") or str(meta.get("generateName") or "").rstrip("-") or "job"
     meta.pop("generateName", None)
-    meta["name"] = job_name_for_run(str(base), run_id)
+    already_named = (meta.get("annotations") or {}).get(RUN_ID_ANNOTATION) == run_id and meta.get("name")
+    # The composer names a Job built for a run exactly as here (its preview is what is
+    # submitted); such a Job keeps its name instead of getting the run id twice.
+    if not already_named:
+        meta["name"] = job_name_for_run(str(base), run_id)
     meta["namespace"] = namespace
     meta["labels"] = {**(meta.get("labels") or {}), RUN_ID_LABEL: run_id_label_value(run_id)}
     meta["annotations"] = {**(meta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}

@@ -244,3 +244,18 @@ def test_lazy_names_resolve():
         assert getattr(runner_pkg, name).__name__ == name
     with pytest.raises(AttributeError):
         runner_pkg.Nope  # noqa: B018
+
+
+def test_a_job_the_composer_named_for_the_run_keeps_its_name() -> None:
+    from compose.composer import _name_for_run
+    from compose.runner.kubernetes import prepare_job
+
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "flow-run"},
+           "spec": {"template": {"spec": {"containers": [{"name": "flow", "image": "x"}]}}}}
+    _name_for_run(job, "7f9c2b11")
+    assert job["metadata"]["name"] == "flow-run-7f9c2b11"
+    prepared = prepare_job(job, "7f9c2b11", namespace="flows")
+    assert prepared["metadata"]["name"] == "flow-run-7f9c2b11"
+    # a Job named for another run is renamed for this one
+    other = prepare_job(job, "other-run", namespace="flows")
+    assert other["metadata"]["name"] == "flow-run-7f9c2b11-other-run"
