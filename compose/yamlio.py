@@ -23,7 +23,8 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from ._record import field
+from ._record import record as dataclass
 from pathlib import Path
 from typing import Any
 
