@@ -8,11 +8,20 @@ Public API:
 - :func:`ecs_merge` — strategic merge of ECS ``RegisterTaskDefinition`` inputs.
 - :func:`run_task_merge` — strategic merge of ECS ``RunTask`` inputs.
 
-**One deliberate difference from kustomize.** kustomize v5.5 copies ``$retainKeys``,
+**Deliberate differences from kustomize.** kustomize v5.5 copies ``$retainKeys``,
 ``$deleteFromPrimitiveList/<field>`` and ``$setElementOrder/<field>`` into its output
 unprocessed, where no API server accepts them. compose applies them as the API server
-does under both orders. Everything else under ``order="kustomize"`` matches
-``kubectl kustomize`` (see :mod:`compose.merge.kustomize` for the rules).
+does under both orders. Where kustomize would put a ``$patch`` directive into its output
+(a ``{$patch: replace}`` item in a keyed list the base lacks, which kustomize outputs
+alone, dropping the other items; an unknown ``$patch`` value in a new map), compose
+applies the directive or refuses the patch. A list item without its merge key is an
+error. Everything else under ``order="kustomize"`` matches ``kubectl kustomize`` (see
+:mod:`compose.merge.kustomize` for the rules).
+
+**Directives in new values.** Under ``order="server"`` a value the base lacks loses every
+map that carries ``$patch`` (so ``[{$patch: replace}, {name: x}]`` on a new list gives
+``[{name: x}]``), while a new item appended to an existing keyed list is copied verbatim,
+directives included: exactly what ``kubectl patch`` does (:mod:`compose.merge.server`).
 
 **Unknown kinds** (custom resources, kinds absent from the schema): maps merge key by
 key and every list is replaced whole, which is what kustomize does with them (its list

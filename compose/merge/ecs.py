@@ -5,6 +5,12 @@ maps merge key by key, ``null`` deletes, keyed lists merge by key keeping the ba
 and appending new items in patch order, sets take the union, every other list is replaced
 whole. ``$patch`` directives work as in Kubernetes, except that ``$patch: delete`` on a map
 removes the field (rather than leaving ``{}``, which ECS would reject or misread).
+
+No directive ever reaches the output: in a value the base lacks (a new field, a new list
+item, the content of a ``$patch: replace``) directives are applied against an empty base
+(``$patch: delete`` maps and items go, ``$patch: replace`` markers are dropped, the other
+items being the whole list, ``$retainKeys`` is checked and dropped) and in a list replaced
+whole a ``{$patch: replace}`` item is dropped; any other directive there is an error.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from ..errors import MergeError
 from .ecs_table import TABLES, Row
 from .server import ServerRules, dedup, element_type, strip_nulls
 from .walker import (
+    ANY,
     ATOMIC_LIST,
     DIRECTIVE,
     REMOVE,
+    SCHEMALESS,
     SET_ELEMENT_ORDER,
     Field,
     ListSpec,
@@ -85,10 +93,10 @@ def _ecs_field(table: str, path: str) -> Field:
 class EcsRules(ServerRules):
     """Merge rules for ECS requests."""
 
-    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
+    def map_directive(self, original: dict, patch: dict, shape: Shape, path: Path) -> dict | None:
         directive = patch.pop(DIRECTIVE)
         if directive == "replace":
-            return strip_nulls(patch)
+            return self._fresh_map(patch, shape, path)
         if directive == "delete":
             return REMOVE
         raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
@@ -102,7 +110,40 @@ class EcsRules(ServerRules):
         apply_retain_keys(original, patch, path)
 
     def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
-        return strip_nulls(value)
+        return self._fresh(value, field or ANY, path)
+
+    # -- values with no base: directives applied against nothing -----------------------
+    def _fresh(self, value: Any, field: Field, path: Path) -> Any:
+        if isinstance(value, dict):
+            if DIRECTIVE in value:
+                directive = value[DIRECTIVE]
+                if directive == "delete":
+                    return REMOVE
+                if directive != "replace":
+                    raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
+                value = {k: v for k, v in value.items() if k != DIRECTIVE}
+            return self._fresh_map(value, field.shape, path)
+        if isinstance(value, list):
+            return self._fresh_list(value, field, path)
+        return value
+
+    def _fresh_map(self, value: dict, shape: Shape | None, path: Path) -> dict:
+        shape = shape or SCHEMALESS
+        value = dict(value)
+        self.before_fields(_WALKER, {}, value, shape, path)  # checks and drops $retainKeys
+        out = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            if self.delete_list_prefix(key, path) is not None:
+                continue  # nothing to delete from
+            kept = self._fresh(item, shape.field(key) or ANY, path + (key,))
+            if kept is not REMOVE:
+                out[key] = kept
+        return out
+
+    def _fresh_list(self, value: list, field: Field, path: Path) -> list:
+        return self.merge_list(_WALKER, [], value, field, path, False)
 
     def merge_list(self, walker: Walker, original: list, patch: list, field: Field, path: Path,
                    delete_list: bool) -> Any:
@@ -111,7 +152,7 @@ class EcsRules(ServerRules):
             drop = {tkey(v) for v in patch}
             return [v for v in original if tkey(v) not in drop]
         if not spec.merge:
-            return strip_nulls(patch)
+            return _atomic(patch, path)
         kind = element_type(path, original, patch)
         if kind is None:
             return original
@@ -148,7 +189,7 @@ class EcsRules(ServerRules):
             else:
                 raise MergeError(f"unknown patch type: {directive!r} in list item", path=path + (n,))
         if replace:
-            return [strip_nulls(item) for _, item in plain]
+            result = []
         for n, item in plain:
             want = key_of(item, path + (n,))
             for i, cand in enumerate(result):
@@ -156,8 +197,22 @@ class EcsRules(ServerRules):
                     result[i] = walker.merge_map(cand, item, field.shape, path + (i,))
                     break
             else:
-                result.append(strip_nulls(item))
+                result.append(self._fresh_map(item, field.shape, path + (n,)))
         return result
+
+
+def _atomic(items: list, path: Path) -> list:
+    """A list replaced whole: a ``{$patch: replace}`` item says no more than that; drop it."""
+    out = []
+    for n, item in enumerate(items):
+        if isinstance(item, Mapping) and DIRECTIVE in item:
+            if item[DIRECTIVE] == "replace" and len(item) == 1:
+                continue
+            raise MergeError(
+                f"$patch: {item[DIRECTIVE]!r} in an item of a list that is replaced whole", path=path + (n,)
+            )
+        out.append(strip_nulls(item))
+    return out
 
 
 _WALKER = Walker(EcsRules())

@@ -119,6 +119,12 @@ def render_markdown() -> str:
         "  removes the field. `$patch: merge` is an error. `$retainKeys: [...]` in a map keeps only",
         "  the listed keys of the base map; `$deleteFromPrimitiveList/<field>: [...]` removes values",
         "  from a set. `$setElementOrder` is not supported for ECS (an error).",
+        "- Directives are applied, never copied into the result, also where the base has nothing",
+        "  to apply them to: in a list or map the base lacks, a new list item, or the content of",
+        "  a `$patch: replace`. There a `$patch: delete` map or item is left out, a",
+        "  `{$patch: replace}` item is dropped (the other items are the whole list) and",
+        "  `$retainKeys` must still list every patched key. In a list replaced whole a",
+        "  `{$patch: replace}` item is dropped; any other `$patch` in such a list is an error.",
         "- Keys match type-sensitively: `\"8080\"` is not `8080`.",
         "",
     ]

@@ -17,6 +17,18 @@ What differs from the API server (:mod:`compose.merge.server`), each seen with
   key and replace every list, ``metadata.finalizers`` included.
 - Nulls inside new values are dropped, new list items included (the API server copies
   a new list item verbatim and drops nulls only in a new field's value).
+- ``$patch`` directives inside new values are applied, not copied: a new field, a new
+  keyed-list item, a map replaced by ``$patch: replace`` and the items of a list replaced
+  by ``$patch: replace`` are merged "with themselves" by kyaml, so in them a map saying
+  ``$patch: delete`` goes, ``$patch: replace`` / ``merge`` are dropped and the rest kept,
+  a keyed-list item saying ``$patch: delete`` goes. Lists that do not merge (``args``,
+  ``tolerations``, ...) are copied as they are, directives and all, as kyaml copies them.
+  (The API server differs here: it copies a new list item verbatim, directives included.)
+- Two deliberate differences, where ``kubectl kustomize`` would put a ``$patch`` into its
+  output: a ``{$patch: replace}`` item in a keyed list the base lacks makes the other
+  items the list (kustomize outputs ``[{$patch: replace}]`` alone, losing the items), and
+  so it does in a list keyed by several fields (kustomize copies such a new list
+  verbatim); an unknown ``$patch`` value in a new map is an error (kustomize copies it).
 - A patch item without its merge key is an error, as for the API server (kustomize
   empties the whole list instead; compose refuses rather than copy that).
 - ``$patch: delete`` on a map removes the field (the API server leaves ``{}``);
@@ -35,7 +47,7 @@ from typing import Any
 
 from ..errors import MergeError
 from .server import ServerRules, dedup, element_type, no_merge_key, strip_nulls
-from .walker import ANY, DIRECTIVE, REMOVE, Field, Path, Shape, Walker
+from .walker import ANY, DIRECTIVE, REMOVE, SCHEMALESS, Field, Path, Shape, Walker
 
 
 def _text(value: Any) -> str:
@@ -52,10 +64,10 @@ def _text(value: Any) -> str:
 class KustomizeRules(ServerRules):
     """Rules of kyaml merge2 with kustomize's list order."""
 
-    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
+    def map_directive(self, original: dict, patch: dict, shape: Shape, path: Path) -> dict | None:
         directive = patch.pop(DIRECTIVE)
         if directive == "replace":
-            return strip_nulls(patch)
+            return self._fresh_map(patch, shape, path)
         if directive == "delete":
             return REMOVE
         if directive == "merge":
@@ -63,7 +75,49 @@ class KustomizeRules(ServerRules):
         raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
 
     def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
-        return strip_nulls(value)
+        return self._fresh(value, field or ANY, path)
+
+    # -- new values: applied as kyaml applies a subtree merged "with itself" ----------
+    def _fresh(self, value: Any, field: Field, path: Path) -> Any:
+        if isinstance(value, dict):
+            if DIRECTIVE in value:
+                directive = value[DIRECTIVE]
+                if directive == "delete":
+                    return REMOVE
+                if directive not in ("replace", "merge"):
+                    raise MergeError(f"unknown patch type: {directive!r} in map", path=path)
+                value = {k: v for k, v in value.items() if k != DIRECTIVE}
+            return self._fresh_map(value, field.shape, path)
+        if isinstance(value, list):
+            return self._fresh_list(value, field, path)
+        return value
+
+    def _fresh_map(self, value: dict, shape: Shape | None, path: Path) -> dict:
+        shape = shape or SCHEMALESS
+        out = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            if key.startswith("$"):
+                # $retainKeys, $setElementOrder/..., $deleteFromPrimitiveList/...: with no
+                # base to act on they stay, as the API server leaves them (see module doc).
+                out[key] = strip_nulls(item)
+                continue
+            kept = self._fresh(item, shape.field(key) or ANY, path + (key,))
+            if kept is not REMOVE:
+                out[key] = kept
+        return out
+
+    def _fresh_list(self, value: list, field: Field, path: Path) -> list:
+        spec = field.list
+        if not spec.merge or not spec.keys or not all(isinstance(i, dict) for i in value):
+            return strip_nulls(value)
+        _, plain, _ = self._directive_items([], value, spec.keys, path)
+        out = []
+        for n, item in enumerate(plain):
+            kept = self._fresh_map(item, field.shape, path + (n,))
+            out.append(kept)
+        return out
 
     def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
         return ANY
@@ -119,7 +173,7 @@ class KustomizeRules(ServerRules):
         key = field.list.keys[0]
         original, plain, replace = self._directive_items(original, patch, (key,), path)
         if replace:
-            return [strip_nulls(p) for p in plain]
+            return self._fresh_list(plain, field, path)
         front: list = []
         used: set[int] = set()
         for n, item in enumerate(plain):
@@ -132,14 +186,14 @@ class KustomizeRules(ServerRules):
                     front.append(walker.merge_map(cand, item, field.shape, path + (i,)))
                     break
             else:
-                front.append(strip_nulls(item))
+                front.append(self._fresh_map(item, field.shape, path + (n,)))
         return front + [o for i, o in enumerate(original) if i not in used]
 
     def _merge_multi_key(self, walker: Walker, original: list, patch: list, field: Field, path: Path) -> list:
         keys = field.list.keys
         original, plain, replace = self._directive_items(original, patch, keys, path)
         if replace:
-            return [strip_nulls(p) for p in plain]
+            return self._fresh_list(plain, field, path)
 
         def fields(item: dict) -> tuple[str, ...]:
             return tuple(_text(item.get(k)) for k in keys)
@@ -158,6 +212,6 @@ class KustomizeRules(ServerRules):
                 all(a == b or not a or not b for a, b in zip(fields(o), mine)) for o in merged
             )
             if not clash:
-                new.append(strip_nulls(item))
+                new.append(self._fresh_map(item, field.shape, path + (n,)))
         return new + merged
 

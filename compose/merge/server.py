@@ -5,12 +5,19 @@ This mirrors ``k8s.io/apimachinery/pkg/util/strategicpatch`` as applied by
 OpenAPI schema carries as ``x-kubernetes-patch-strategy`` / ``x-kubernetes-patch-merge-key``.
 
 - ``null`` deletes a key; a null for an absent key is dropped.
-- A key the base lacks takes the patch value with its nested nulls dropped (directives
-  inside are copied verbatim); a new item appended to a keyed list is copied verbatim,
-  nulls included.
-- Different JSON types: the patch value wins. Maps merge unless the field's strategy
-  is ``replace``; lists merge only with strategy ``merge``, otherwise the patch's list
-  replaces the base's.
+- A key the base lacks, or holds with another JSON type, takes the patch value with its
+  nested nulls dropped and its ``$patch`` directives removed (``removeDirectives``): every
+  map that carries ``$patch`` (whatever its value) goes, a field or a list item alike. So
+  ``[{$patch: replace}, {name: x}]`` on a list the base lacks gives ``[{name: x}]``, and a
+  new map saying ``$patch: replace`` or ``$patch: delete`` is left out entirely. The other
+  directives (``$retainKeys``, ``$setElementOrder/<f>``, ``$deleteFromPrimitiveList/<f>``)
+  stay in such a value, as the server leaves them.
+- A new item appended to a keyed list of the base is copied verbatim: nulls and every
+  directive inside it included (``kubectl patch`` keeps ``env: [{$patch: replace}, ...]``
+  of a new container as it is). So is the patch's list for a list that does not merge,
+  and the patch's map for a map whose strategy is ``replace``.
+- Maps merge unless the field's strategy is ``replace``; lists merge only with strategy
+  ``merge``, otherwise the patch's list replaces the base's.
 - ``$patch: replace`` on a map returns the patch map; ``$patch: delete`` gives ``{}``;
   ``$patch: merge`` (or anything else) is an error.
 - Keyed lists: ``$patch: delete`` items drop every base item with that key,
@@ -33,7 +40,7 @@ from typing import Any
 
 from ..errors import MergeError
 from . import directives
-from .walker import DIRECTIVE, Field, Path, Rules, Shape, Walker, jtype, tkey
+from .walker import DIRECTIVE, REMOVE, Field, Path, Rules, Shape, Walker, jtype, tkey
 
 
 def interleave(patch_items: list, server_only: list, server_order: list, key_of: Any) -> list:
@@ -97,7 +104,7 @@ def no_merge_key(item: dict, key: str, path: Path) -> MergeError:
 class ServerRules(Rules):
     """Rules of the API server's strategic merge patch."""
 
-    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
+    def map_directive(self, original: dict, patch: dict, shape: Shape, path: Path) -> dict | None:
         directive = patch[DIRECTIVE]
         if directive == "replace":
             del patch[DIRECTIVE]
@@ -111,7 +118,10 @@ class ServerRules(Rules):
         directives.apply_set_element_order(walker, original, patch, shape, path, self.order_list)
 
     def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
-        return strip_nulls(value) if absent else value
+        return remove_directives(strip_nulls(value))
+
+    def replace_value(self, value: dict, field: Field, path: Path) -> Any:
+        return value
 
     def delete_list_prefix(self, key: str, path: Path) -> str | None:
         return directives.delete_list_target(key, path)
@@ -219,4 +229,24 @@ def strip_nulls(value: Any) -> Any:
         return {k: strip_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [strip_nulls(v) for v in value]
+    return value
+
+
+def remove_directives(value: Any) -> Any:
+    """Drop every map that carries ``$patch``, at any depth (the server's ``removeDirectives``).
+
+    Returns :data:`REMOVE` when ``value`` itself is such a map. Lists lose such items; the
+    other directive keys are kept.
+    """
+    if isinstance(value, dict):
+        if DIRECTIVE in value:
+            return REMOVE
+        out = {}
+        for k, v in value.items():
+            kept = remove_directives(v)
+            if kept is not REMOVE:
+                out[k] = kept
+        return out
+    if isinstance(value, list):
+        return [kept for kept in map(remove_directives, value) if kept is not REMOVE]
     return value

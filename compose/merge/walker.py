@@ -145,16 +145,24 @@ class Rules:
     Hooks receive the working copies and may change them in place.
     """
 
-    def map_directive(self, original: dict, patch: dict, path: Path) -> dict | None:
-        """Handle ``$patch`` on a map; return the result, or None to merge normally."""
+    def map_directive(self, original: dict, patch: dict, shape: Shape, path: Path) -> dict | None:
+        """Handle ``$patch`` on a map of ``shape``; return the result, or None to merge normally."""
         raise NotImplementedError
 
     def before_fields(self, walker: "Walker", original: dict, patch: dict, shape: Shape, path: Path) -> None:
         """Map-level directives processed before the fields ($retainKeys, $setElementOrder)."""
 
     def new_value(self, value: Any, field: Field | None, path: Path, absent: bool) -> Any:
-        """The value stored for a key the base lacks (``absent``) or holds with another type."""
+        """The value stored for a key the base lacks (``absent``) or holds with another type.
+
+        Directives inside it are the rules' business; return :data:`REMOVE` to leave the
+        key out (a new map that says ``$patch: delete``).
+        """
         return value
+
+    def replace_value(self, value: dict, field: Field, path: Path) -> Any:
+        """The value stored for a map field whose patch strategy is ``replace``."""
+        return self.new_value(value, field, path, False)
 
     def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
         """Field metadata for a key the shape does not know (both sides maps or lists)."""
@@ -190,7 +198,7 @@ class Walker:
         shape = shape or SCHEMALESS
         rules = self.rules
         if DIRECTIVE in patch:
-            done = rules.map_directive(original, patch, path)
+            done = rules.map_directive(original, patch, shape, path)
             if done is not None:
                 return done
         rules.before_fields(self, original, patch, shape, path)
@@ -202,15 +210,17 @@ class Walker:
             if pval is None:
                 original.pop(key, None)
                 continue
-            if key not in original:
+            if key not in original or jtype(original[key]) != jtype(pval):
+                # A $deleteFromPrimitiveList with nothing (or no list) to delete from does nothing.
                 if not delete_list:
-                    original[key] = rules.new_value(pval, shape.field(key), path + (key,), True)
+                    new = rules.new_value(pval, shape.field(key), path + (key,), key not in original)
+                    if new is REMOVE:
+                        original.pop(key, None)
+                    else:
+                        original[key] = new
                 continue
             oval = original[key]
-            otype, ptype = jtype(oval), jtype(pval)
-            if otype != ptype:
-                original[key] = rules.new_value(pval, shape.field(key), path + (key,), False)
-                continue
+            otype = jtype(oval)
             if otype not in ("map", "list"):
                 original[key] = pval
                 continue
@@ -219,7 +229,7 @@ class Walker:
                 field = rules.unknown_field(shape, key, path + (key,))
             if otype == "map":
                 if field.replace:
-                    original[key] = rules.new_value(pval, field, path + (key,), False)
+                    original[key] = rules.replace_value(pval, field, path + (key,))
                 else:
                     merged = self.merge_map(oval, pval, field.shape, path + (key,))
                     if merged is REMOVE:

@@ -77,3 +77,25 @@ def test_result_shares_nothing_with_inputs() -> None:
     out["containerDefinitions"][1]["environment"][0]["value"] = "changed"
     assert base["containerDefinitions"][0]["environment"] == [{"name": "A", "value": "1"}]
     assert patch["containerDefinitions"][0]["environment"][0]["value"] == "2"
+
+
+def _directive_keys(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [k for k in value if str(k).startswith("$")] + [d for v in value.values() for d in _directive_keys(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in _directive_keys(v)]
+    return []
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=n) for n, c in CASES if "expected" in c])
+def test_no_directive_reaches_the_output(case: dict) -> None:
+    """ECS_MERGE.md: directives are applied, never copied (new lists and maps included)."""
+    assert _directive_keys(MERGE[case["operation"]](case["base"], case["patch"])) == []
+
+
+def test_directive_cases_cover_new_values() -> None:
+    """Each directive appears in a case whose base lacks the list or map it sits in."""
+    names = {n for n, _ in CASES}
+    for name in ("run_new_list_replace_directive", "reg_new_list_delete_item", "reg_new_map_replace_directive",
+                 "reg_new_map_delete_directive", "reg_new_map_retain_keys", "reg_new_container_directives"):
+        assert name in names

@@ -102,3 +102,17 @@ def test_kustomize_copies_server_directives_through() -> None:
     assert any("$retainKeys" in v for v in volumes)
     ours = strategic_merge(case["base"], case["patch"], order="kustomize")
     assert all("$retainKeys" not in v for v in ours["spec"]["template"]["spec"]["volumes"])
+
+
+@pytest.mark.parametrize("name", ["new_list_replace_directive", "new_list_replace_directive_in_existing_item"])
+def test_kustomize_outputs_replace_directive_of_a_new_list(name: str) -> None:
+    """The deliberate difference: kubectl kustomize outputs ``[{$patch: replace}]`` alone for a
+    keyed list the base lacks (losing the other items); compose makes the other items the list."""
+    case = CASES[name]
+    def lists(doc: dict) -> list:
+        spec = doc["spec"]["template"]["spec"]
+        return spec.get("volumes") or spec["containers"][0]["env"]
+    assert lists(oracle.kubectl_kustomize(case["base"], case["patch"])) == [{"$patch": "replace"}]
+    ours = lists(strategic_merge(case["base"], case["patch"], order="kustomize"))
+    assert ours and all("$patch" not in item for item in ours)
+    assert ours == lists(oracle.kubectl_patch(case["base"], case["patch"]))
