@@ -32,6 +32,16 @@ Task definition rules (:data:`TASK_DEFINITION_RULES`):
     form a valid pair (:data:`compose.ecs.sizes.FARGATE_SIZES`; Windows only 1-4 vCPU).
 ``fargate-network-mode``
     With ``FARGATE``: ``networkMode`` is ``awsvpc``.
+``fargate-gpu``
+    With ``FARGATE`` in ``requiresCompatibilities``, no container asks for a ``GPU`` in
+    ``resourceRequirements``: Fargate has no GPUs, they come from container instances (an
+    EC2 Auto Scaling group, Managed Instances or external instances). Drop ``FARGATE`` from
+    ``requiresCompatibilities`` and run on GPU capacity::
+
+        requiresCompatibilities: [EC2]
+        containerDefinitions:
+        - name: flow
+          resourceRequirements: [{type: GPU, value: "1"}]
 ``container-memory``
     A container's ``memoryReservation`` does not exceed its ``memory``; no container's
     ``memory`` exceeds the task's; the containers' reservations (``memoryReservation``, else
@@ -51,12 +61,26 @@ Task definition rules (:data:`TASK_DEFINITION_RULES`):
 
 RunTask rules (:data:`RUN_TASK_RULES`): ``client-token`` (1 to 64 characters, ASCII 33-126),
 ``count`` (1 to 10), ``launch-type`` (not both ``launchType`` and
-``capacityProviderStrategy``), ``container-override-ref`` (each
+``capacityProviderStrategy``: RunTask rejects the pair), ``compatibility`` (below),
+``container-override-ref`` (each
 ``overrides.containerOverrides[].name`` is set and, given the task definition, names one of
 its containers), ``network-configuration`` (required when the task definition uses
 ``awsvpc`` or the launch type is ``FARGATE``), ``task-definition-ref`` (the family matches the
 given task definition), ``duplicate`` (container overrides by name, their environment by
 name, tags by key, capacity providers) and ``tags`` as above.
+
+``compatibility``
+    Where the task runs must suit the task definition's ``requiresCompatibilities`` (absent
+    or empty means ``[EC2]``, ECS's default). ``launchType`` ``FARGATE``, ``EC2``,
+    ``EXTERNAL`` or ``MANAGED_INSTANCES`` needs that value in it. A
+    ``capacityProviderStrategy`` holds either Fargate providers (``FARGATE``,
+    ``FARGATE_SPOT``), which need ``FARGATE``, or others (Auto Scaling group providers,
+    which need ``EC2``, or Managed Instances providers, which need ``MANAGED_INSTANCES``:
+    either is accepted, a provider's kind is not visible in its name), never both kinds in
+    one strategy. Checked only when the task definition is known and the request names a
+    launch type or a strategy (else the cluster's default strategy applies). For example,
+    a GPU task definition (``[EC2]``) run with ``capacityProviderStrategy:
+    [{capacityProvider: FARGATE_SPOT}]`` is reported: ECS would refuse to place it.
 
 The number of tags (at most 50) and tag key/value lengths come from the model (rule ids
 ``length``), as do enums (``enum``), types (``type``), required (``required``) and unknown
@@ -75,7 +99,7 @@ from compose.ecs.sizes import FARGATE_SIZES, fargate_memory_choices, parse_cpu, 
 
 Rule = Callable[..., Iterable[Problem]]
 
-__all__ = ["TASK_DEFINITION_RULES", "RUN_TASK_RULES", "UNIQUE_KEYS", "rule"]
+__all__ = ["TASK_DEFINITION_RULES", "RUN_TASK_RULES", "UNIQUE_KEYS", "compatibilities", "rule"]
 
 
 def rule(rule_id: str) -> Callable[[Rule], Rule]:
@@ -374,6 +398,19 @@ def fargate_network_mode(td: Mapping) -> Iterator[Problem]:
                  ("networkMode",))
 
 
+@rule("fargate-gpu")
+def fargate_gpu(td: Mapping) -> Iterator[Problem]:
+    if not _fargate(td):
+        return
+    for i, c in _containers(td):
+        for j, req in _items(c.get("resourceRequirements")):
+            if req.get("type") == "GPU":
+                yield _p("fargate-gpu",
+                         "a GPU needs EC2 (or other container-instance) capacity: FARGATE has no GPUs; "
+                         "drop FARGATE from requiresCompatibilities",
+                         ("containerDefinitions", i, "resourceRequirements", j))
+
+
 @rule("container-memory")
 def container_memory(td: Mapping) -> Iterator[Problem]:
     task_mem = parse_memory(td.get("memory")) if isinstance(td.get("memory"), str) else None
@@ -511,6 +548,7 @@ TASK_DEFINITION_RULES: tuple[Rule, ...] = (
     task_size,
     fargate_size,
     fargate_network_mode,
+    fargate_gpu,
     container_memory,
     container_cpu,
     port_mappings,
@@ -553,6 +591,70 @@ def launch_type(req: Mapping, td: Mapping | None) -> Iterator[Problem]:
     if req.get("launchType") is not None and req.get("capacityProviderStrategy"):
         yield _p("launch-type", "set launchType or capacityProviderStrategy, not both",
                  ("capacityProviderStrategy",))
+
+
+FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
+#: Compatibilities that run tasks on a non-Fargate capacity provider.
+INSTANCE_PROVIDER_COMPATIBILITIES = ("EC2", "MANAGED_INSTANCES")
+
+
+def compatibilities(td: Mapping) -> tuple[str, ...]:
+    """The task definition's ``requiresCompatibilities``; ``("EC2",)`` when absent or empty.
+
+    >>> compatibilities({"family": "f"})
+    ('EC2',)
+    >>> compatibilities({"requiresCompatibilities": ["FARGATE"]})
+    ('FARGATE',)
+    """
+    compat = td.get("requiresCompatibilities")
+    if isinstance(compat, (list, tuple)):
+        named = tuple(c for c in compat if isinstance(c, str))
+        if named:
+            return named
+    return ("EC2",)
+
+
+def _has(td: Mapping, compat: tuple[str, ...]) -> str:
+    listed = td.get("requiresCompatibilities")
+    if isinstance(listed, (list, tuple)) and listed:
+        return "it has " + ", ".join(compat)
+    return "it has none, which means EC2"
+
+
+@rule("compatibility")
+def compatibility(req: Mapping, td: Mapping | None) -> Iterator[Problem]:
+    strategy = [(j, item["capacityProvider"]) for j, item in _items(req.get("capacityProviderStrategy"))
+                if isinstance(item.get("capacityProvider"), str)]
+    fargate = [(j, name) for j, name in strategy if name in FARGATE_PROVIDERS]
+    other = [(j, name) for j, name in strategy if name not in FARGATE_PROVIDERS]
+    if fargate and other:
+        yield _p("compatibility",
+                 f"a capacity provider strategy holds Fargate providers or Auto Scaling group providers, "
+                 f"not both: {fargate[0][1]} with {other[0][1]}",
+                 ("capacityProviderStrategy", other[0][0], "capacityProvider"))
+        return
+    launch = req.get("launchType")
+    if td is None or (launch is not None and strategy):
+        return  # without the task definition nothing to compare; both set: launch-type says so
+    compat = compatibilities(td)
+    if isinstance(launch, str):
+        if launch not in compat:
+            yield _p("compatibility",
+                     f"launchType {launch} needs {launch} in the task definition's requiresCompatibilities "
+                     f"({_has(td, compat)})", ("launchType",))
+    elif fargate and "FARGATE" not in compat:
+        j, name = fargate[0]
+        yield _p("compatibility",
+                 f"capacity provider {name} runs Fargate tasks: it needs FARGATE in the task definition's "
+                 f"requiresCompatibilities ({_has(td, compat)})",
+                 ("capacityProviderStrategy", j, "capacityProvider"))
+    elif other and not any(c in compat for c in INSTANCE_PROVIDER_COMPATIBILITIES):
+        j, name = other[0]
+        yield _p("compatibility",
+                 f"capacity provider {name} is an Auto Scaling group (or Managed Instances) provider: it "
+                 f"needs EC2 (or MANAGED_INSTANCES) in the task definition's requiresCompatibilities "
+                 f"({_has(td, compat)})",
+                 ("capacityProviderStrategy", j, "capacityProvider"))
 
 
 @rule("container-override-ref")
@@ -620,6 +722,7 @@ RUN_TASK_RULES: tuple[Rule, ...] = (
     client_token,
     count,
     launch_type,
+    compatibility,
     container_override_ref,
     network_configuration,
     task_definition_ref,

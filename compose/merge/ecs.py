@@ -189,7 +189,8 @@ class EcsRules(ServerRules):
             else:
                 raise MergeError(f"unknown patch type: {directive!r} in list item", path=path + (n,))
         if replace:
-            result = []
+            # The items as written, each on its own (duplicates stay for validation to report).
+            return [self._fresh_map(item, field.shape, path + (n,)) for n, item in plain]
         for n, item in plain:
             want = key_of(item, path + (n,))
             for i, cand in enumerate(result):
