@@ -121,7 +121,7 @@ def test_diff_default_vs_gpu_shows_the_gpu_lines(cli_run: Any) -> None:
     out = result.stdout
     assert out.startswith("--- left: job_profile=default\n+++ right: job_profile=gpu\n")
     added = {l[1:].strip() for l in out.splitlines() if l.startswith("+") and not l.startswith("+++")}
-    assert "nvidia.com/gpu: 1" in added
+    assert 'nvidia.com/gpu: "1"' in added
     assert "nvidia.com/gpu.product: NVIDIA-A10G" in added
     assert "serviceAccountName: flow-runner" in added
     assert "key: nvidia.com/gpu" in added
@@ -231,7 +231,7 @@ def test_profiles_lists_profiles_overlays_and_parameters(cli_run: Any) -> None:
     assert "  gpu [kubernetes, ecs]: only through profiles" in out
     assert "  memory: " in out and "120Gi" in out
     order = [l.split()[0] for l in out.split("overlays (applied in this order):")[1].split("parameters:")[0].splitlines() if l.strip() and not l.startswith("      ")]
-    assert order == ["gpu", "high-memory", "spot", "secrets", "shared-volume", "service-account", "log-sidecar"]
+    assert order == ["high-memory", "spot", "gpu", "secrets", "shared-volume", "service-account", "log-sidecar"]
 
 
 # --- init -----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Bugs found outside the composer's files, pinned as strict xfails (each names its owner).
+"""Regression tests for bugs the composer tests found outside the composer's files.
 
-When one is fixed, its test starts passing and strict xfail turns that into a failure:
-remove the mark then.
+Each was pinned as a strict xfail until fixed: `$patch: replace` in a list the base lacks
+leaking into the output (server-order and ECS merges), and the gpu-spot profile running an
+EC2-only (GPU) task on Fargate Spot (now an ECS rule, and the embedded default's GPU overlay
+uses an EC2 capacity provider).
 """
 
 from __future__ import annotations
@@ -31,10 +33,6 @@ patches:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "compose/merge (server order): a `$patch: replace` list item in a list the base does not have is "
-    "copied into the output verbatim (then rejected as an unknown field); `kubectl patch --local` drops "
-    "the directive and keeps the other items"))
 def test_server_merge_drops_replace_directive_of_a_new_list(make_repo: Any) -> None:
     from compose import Composer
 
@@ -43,10 +41,6 @@ def test_server_merge_drops_replace_directive_of_a_new_list(make_repo: Any) -> N
     assert job["spec"]["template"]["spec"]["volumes"] == [{"name": "scratch", "emptyDir": {}}]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "compose/merge (ECS): a `$patch: replace` list item in a list the base does not have "
-    "(capacityProviderStrategy) stays in the RunTask request; ECS_MERGE.md says the directive makes the "
-    "other items the whole list"))
 def test_ecs_merge_drops_replace_directive_of_a_new_list(make_repo: Any) -> None:
     from compose import Composer
 
@@ -57,10 +51,6 @@ def test_ecs_merge_drops_replace_directive_of_a_new_list(make_repo: Any) -> None
     assert spec.run_task["capacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "embedded default (overlays/spot/ecs.yaml with overlays/gpu/ecs.yaml) and compose/ecs rules: profile "
-    "gpu-spot on ECS runs an EC2-only task definition (GPU) on the FARGATE_SPOT capacity provider, which "
-    "ECS rejects; no ECS rule checks launch type / capacity provider against requiresCompatibilities"))
 def test_gpu_spot_ecs_is_coherent(default_composer: Any) -> None:
     from compose.errors import ValidationError
 
