@@ -23,7 +23,39 @@ __all__ = [
     "ValidationError",
     "Problem",
     "SubmitError",
+    "describe_value",
+    "format_path",
 ]
+
+
+def describe_value(value: Any, *, mapping: str = "an object", limit: int | None = 40) -> str:
+    """How a value is named in messages: ``integer 3``, ``string '3'``, ``an object``.
+
+    Args:
+        value: the value.
+        mapping: how to call a mapping (``"an object"`` for JSON-minded schemas,
+            ``"a mapping"`` for YAML-minded ones).
+        limit: strings longer than this are cut (with ``...``); None keeps them whole.
+
+    >>> describe_value("3"), describe_value(3), describe_value(True), describe_value({})
+    ("string '3'", 'integer 3', 'boolean true', 'an object')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, str):
+        text = value if limit is None or len(value) <= limit else value[: limit - 3] + "..."
+        return f"string {text!r}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value!r}"
+    if isinstance(value, dict):
+        return mapping
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def format_path(path: Sequence[Any] | None) -> str:

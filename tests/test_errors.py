@@ -39,3 +39,13 @@ def test_validation_error_lists_every_problem() -> None:
         "  - td.yaml:4: bad cpu (at cpu)",
         "  - [ecs] no image",
     ]
+
+
+def test_describe_value_names_types_for_messages() -> None:
+    from compose.errors import describe_value
+
+    assert [describe_value(v) for v in (None, True, "x", 3, 1.5, {}, [], ())] == [
+        "null", "boolean true", "string 'x'", "integer 3", "number 1.5", "an object", "a list", "a list"]
+    assert describe_value({}, mapping="a mapping") == "a mapping"
+    assert describe_value("y" * 50) == "string '" + "y" * 37 + "...'"
+    assert describe_value("y" * 50, limit=None) == f"string '{'y' * 50}'"

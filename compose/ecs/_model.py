@@ -22,7 +22,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from compose.errors import ComposeError, Problem
+from compose.errors import ComposeError, Problem, describe_value
 
 #: The operations whose inputs compose builds.
 OPERATIONS = ("RegisterTaskDefinition", "RunTask")
@@ -143,24 +143,7 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {shown!r}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value}"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return type(value).__name__
-
+_describe = describe_value
 
 _PLAIN_STRING = ("string", None, None, None, None)
 

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import Problem, ValidationError
+from ..errors import Problem, ValidationError, describe_value
 from . import schema as _schema
 from .schema import (
     ANY,
@@ -87,23 +87,7 @@ def is_quantity(value: Any) -> bool:
     return False
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {'true' if value else 'false'}"
-    if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {text!r}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value!r}"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
+_describe = describe_value
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:

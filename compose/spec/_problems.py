@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from compose.errors import Problem, SpecError, ValidationError
+from compose.errors import Problem, SpecError, ValidationError, describe_value
 from compose.yamlio import scalar_is_ambiguous
 
 __all__ = ["SpecInvalid", "raise_problems", "problem_at", "type_name", "show"]
@@ -54,21 +54,7 @@ def problem_at(
 
 def type_name(value: Any) -> str:
     """How a value is named in messages: ``integer 3``, ``string '3'``, ``a mapping``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value!r}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return describe_value(value, mapping="a mapping", limit=None)
 
 
 def show(value: Any) -> str:
