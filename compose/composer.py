@@ -324,13 +324,22 @@ class Composer:
         return Explanation(target=target, selection=selection, spec=spec, origins=origins)
 
     def warm(self) -> int:
-        """Build every profile's and every overlay's set now, for every target.
+        """Build now every overlay set that some metadata can select, for every target.
 
-        After this, builds of those sets read no files. Returns how many sets were built.
+        That is each profile's overlays together with every combination of the overlays that
+        have a condition (``when``), and each overlay alone (what ``validate`` builds). After
+        this, no build reads a file. When those sets would fill more than half the cache
+        (512 sets), only each profile's set, the base alone and each overlay alone are built.
+        Returns how many sets were built.
         """
         count = 0
         for target in self.targets:
-            for names in self._interesting_sets(target):
+            reachable = self._reachable_sets(target)
+            if reachable is None or len(reachable) > _CACHE_LIMIT // (2 * max(1, len(self.targets))):
+                reachable = []
+            # each overlay alone too: what `compose validate` builds
+            sets = dict.fromkeys([*self._interesting_sets(target), *reachable])
+            for names in sets:
                 self._compiled(target, names)
                 count += 1
         # What a build loads lazily on first use would otherwise be read in the first build:
@@ -516,6 +525,21 @@ class Composer:
                 hit = _nearest_origin(table, tree, p.path, prefix)
                 if hit is not None:
                     p.file, p.line = self._display(hit[0]), hit[1]
+
+    def _reachable_sets(self, target: str) -> list[tuple[str, ...]] | None:
+        """Every overlay set a build for ``target`` can select, or None when too many."""
+        order = [o.name for o in self.spec.overlays if target in o.targets()]
+        conditional = [o.name for o in self.spec.overlays if target in o.targets() and o.when is not None]
+        if len(conditional) > 12:
+            return None
+        profiles = [set(p.overlays) for p in self.spec.profiles.values()] or [set()]
+        seen: dict[tuple[str, ...], None] = {}
+        for listed in profiles:
+            free = [n for n in conditional if n not in listed]
+            for mask in range(1 << len(free)):
+                chosen = listed | {n for i, n in enumerate(free) if mask >> i & 1}
+                seen.setdefault(tuple(n for n in order if n in chosen), None)
+        return list(seen)
 
     def _interesting_sets(self, target: str) -> list[tuple[str, ...]]:
         order = [o.name for o in self.spec.overlays if target in o.targets()]

@@ -117,3 +117,33 @@ def test_warm_builds_every_profile_and_overlay_set(default_composer: Any) -> Non
     n = default_composer.warm()
     overlays = sum(1 for t in default_composer.targets for o in default_composer.spec.overlays if t in o.targets())
     assert n >= overlays  # every overlay alone, plus the profiles' sets
+
+
+def test_after_warm_condition_selected_sets_read_no_files(default_composer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every combination of the conditional overlays on top of every profile is built by warm().
+    import itertools
+
+    from compose.model import FlowRun
+
+    default_composer.warm()
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"file read during a build after warm(): {args[:1]}")
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    monkeypatch.setattr(io, "open", refuse)
+    monkeypatch.setattr(Path, "read_text", refuse)
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    switches = [{"memory": "32Gi", "cpu": "8"}, {"spot": True}, {"secrets": True}, {"shared_volume": True},
+                {"ship_logs": True}]
+    built = 0
+    for profile in ("default", "gpu", "batch"):
+        for r in range(len(switches) + 1):
+            for combo in itertools.combinations(switches, r):
+                md: dict[str, Any] = {"job_profile": profile}
+                for part in combo:
+                    md.update(part)
+                default_composer.build(md, context=FlowRun(id=f"run-{built}"))
+                built += 1
+    monkeypatch.undo()
+    assert built == 3 * 32
