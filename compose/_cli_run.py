@@ -98,7 +98,8 @@ def _backend(target: str, opts: dict[str, Any], *, dry_run: str | None) -> Any:
     return EcsBackend(runner, poll=opts.get("poll") or 6.0)
 
 
-def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: dict[str, Any] | None) -> Any:
+def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: dict[str, Any] | None,
+               *, warm: bool = False) -> Any:
     from .agent import ComposerGenerator
     from .composer import Composer
     from .spec.metadata import parse_set
@@ -107,7 +108,12 @@ def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: 
 
     path = _spec_root(root)
     set_values = parse_set(list(sets)).data
-    return ComposerGenerator(Composer.load(path), target, sets=set_values, metadata_defaults=defaults)
+    composer = Composer.load(path)
+    if warm:
+        # A long-running agent builds every selectable overlay set up front: no run waits
+        # for a first build of its set, and no build reads the spec repo's files after this.
+        composer.warm()
+    return ComposerGenerator(composer, target, sets=set_values, metadata_defaults=defaults)
 
 
 def _read_metadata(paths: tuple[Path, ...]) -> dict[str, Any]:
@@ -239,7 +245,7 @@ def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str
     """
     from .agent import Agent, read_flow_runs
 
-    generator = _generator(root, target, sets, _read_metadata(metadata_files))
+    generator = _generator(root, target, sets, _read_metadata(metadata_files), warm=True)
     backend = _backend(target, opts, dry_run=dry_run)
     if input_path == "-":
         stream, name, owned = sys.stdin, "<stdin>", False
