@@ -42,6 +42,10 @@ class StubComposer:
         cls.loads.append(root)
         return cls(root)
 
+    def warm(self) -> int:
+        """As Composer.warm: nothing to build ahead here."""
+        return 0
+
     def build(self, metadata: Any, *, target: str | None = None, context: Any = None, sets: Any = None) -> Any:
         import copy
 
