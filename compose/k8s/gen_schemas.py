@@ -193,6 +193,18 @@ def _apply_rules(table: dict[str, Any], rules: Mapping[str, Any], version: str, 
             if not isinstance(node, str) or node.rstrip("?") != "s":
                 raise GenerateError(f"rules.yaml: {key} is not a plain string field")
             defs[name]["p"][field] = {"t": node, "e": list(spec["values"])}
+    for key in rules.get("defaulted") or ():
+        # Required in the OpenAPI document, but the server fills the field in before it
+        # validates: absent is valid.
+        name, _, field = key.rpartition(".")
+        definition = defs.get(name)
+        if definition is None or field not in definition.get("p", {}):
+            continue
+        seen.add(key)
+        if field in definition.get("r", ()):
+            definition["r"] = [r for r in definition["r"] if r != field]
+            if not definition["r"]:
+                del definition["r"]
     for key, rule in (rules.get("map_keys") or {}).items():
         name, _, field = key.rpartition(".")
         node = defs.get(name, {}).get("p", {}).get(field)
@@ -275,7 +287,7 @@ def generate(versions: Iterable[str]) -> dict[str, dict[str, Any]]:
     versions = list(out)
     enums = rules.get("enums") or {}
     declared = {k for k, spec in enums.items() if any(_in_range(v, spec["versions"]) for v in versions)}
-    declared |= set(rules.get("map_keys") or {}) | set(rules.get("kinds") or {})
+    declared |= set(rules.get("map_keys") or {}) | set(rules.get("kinds") or {}) | set(rules.get("defaulted") or ())
     if declared - seen:
         raise GenerateError(f"rules.yaml entries match no definition: {sorted(declared - seen)}")
     return out
