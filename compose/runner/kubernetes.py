@@ -64,6 +64,7 @@ __all__ = [
     "job_name_for_run",
     "run_id_label_value",
     "prepare_job",
+    "mark_for_run",
     "SERVICE_ACCOUNT_DIR",
 ]
 
@@ -297,25 +298,38 @@ def prepare_job(
             path=("spec", "template", "spec", "containers"),
             step="submit",
         )
+    mark_for_run(body, run_id)
+    body["metadata"]["namespace"] = namespace
+    return body
+
+
+def mark_for_run(body: dict[str, Any], run_id: str) -> None:
+    """Name ``body`` (a Job or CronJob) after ``run_id`` and label and annotate it and its pod
+    template with the run id, in place. The composer (whose preview is what is submitted) and
+    :func:`prepare_job` both use it.
+
+    ``metadata.generateName`` is dropped: the name is deterministic. A body already annotated
+    with this run id keeps its name instead of getting the run id twice.
+    """
     meta = body.get("metadata")
     meta = dict(meta) if isinstance(meta, Mapping) else {}
     base = meta.get("name") or str(meta.get("generateName") or "").rstrip("-") or "job"
     meta.pop("generateName", None)
-    already_named = (meta.get("annotations") or {}).get(RUN_ID_ANNOTATION) == run_id and meta.get("name")
-    # The composer names a Job built for a run exactly as here (its preview is what is
-    # submitted); such a Job keeps its name instead of getting the run id twice.
-    if not already_named:
+    if not ((meta.get("annotations") or {}).get(RUN_ID_ANNOTATION) == run_id and meta.get("name")):
         meta["name"] = job_name_for_run(str(base), run_id)
-    meta["namespace"] = namespace
-    meta["labels"] = {**(meta.get("labels") or {}), RUN_ID_LABEL: run_id_label_value(run_id)}
+    label = run_id_label_value(run_id)
+    meta["labels"] = {**(meta.get("labels") or {}), RUN_ID_LABEL: label}
     meta["annotations"] = {**(meta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
     body["metadata"] = meta
-    template = body["spec"]["template"]
-    tmeta = dict(template.get("metadata") or {})
-    tmeta["labels"] = {**(tmeta.get("labels") or {}), RUN_ID_LABEL: run_id_label_value(run_id)}
-    tmeta["annotations"] = {**(tmeta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
-    template["metadata"] = tmeta
-    return body
+    spec = body.get("spec") or {}
+    if body.get("kind") == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = spec.get("template")
+    if isinstance(template, dict):
+        tmeta = dict(template.get("metadata") or {})
+        tmeta["labels"] = {**(tmeta.get("labels") or {}), RUN_ID_LABEL: label}
+        tmeta["annotations"] = {**(tmeta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
+        template["metadata"] = tmeta
 
 
 def _owner_run(job: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -247,15 +247,26 @@ def test_lazy_names_resolve():
 
 
 def test_a_job_the_composer_named_for_the_run_keeps_its_name() -> None:
-    from compose.composer import _name_for_run
-    from compose.runner.kubernetes import prepare_job
+    from compose.runner.kubernetes import mark_for_run, prepare_job
 
     job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "flow-run"},
            "spec": {"template": {"spec": {"containers": [{"name": "flow", "image": "x"}]}}}}
-    _name_for_run(job, "7f9c2b11")
+    mark_for_run(job, "7f9c2b11")  # what the composer does to a Job built for a run
     assert job["metadata"]["name"] == "flow-run-7f9c2b11"
     prepared = prepare_job(job, "7f9c2b11", namespace="flows")
     assert prepared["metadata"]["name"] == "flow-run-7f9c2b11"
     # a Job named for another run is renamed for this one
     other = prepare_job(job, "other-run", namespace="flows")
     assert other["metadata"]["name"] == "flow-run-7f9c2b11-other-run"
+
+
+def test_mark_for_run_labels_a_cronjobs_pod_template() -> None:
+    from compose.runner.kubernetes import mark_for_run
+
+    cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"generateName": "nightly-"},
+            "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "flow"}]}}}}}}
+    mark_for_run(cron, "r 1")
+    assert cron["metadata"]["name"] == job_name_for_run("nightly", "r 1") and "generateName" not in cron["metadata"]
+    tmeta = cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"]
+    assert tmeta["annotations"] == {"compose.dev/run-id": "r 1"}
+    assert tmeta["labels"] == {"compose.dev/run-id": cron["metadata"]["labels"]["compose.dev/run-id"]}
