@@ -48,7 +48,7 @@ from .spec import (
 )
 from .spec.placeholders import CONTEXT_NAMES, ECS_NAME_RULES, KUBERNETES_NAME_RULES, Template, compile_template
 from .spec.selection import Selection
-from .yamlio import Document, load_file
+from .yamlio import Document, iter_paths, load_file
 
 __all__ = ["Composer", "Explanation", "FieldOrigin", "TASK_DEFINITION_FILE", "RUN_TASK_FILE"]
 
@@ -101,20 +101,9 @@ def _keyed(tree: Any, path: Sequence[Any]) -> KeyedPath | None:
     return tuple(out)
 
 
-def _leaves(tree: Any, prefix: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, ...], Any]]:
-    if isinstance(tree, dict) and tree:
-        for k, v in tree.items():
-            yield from _leaves(v, prefix + (k,))
-    elif isinstance(tree, list) and tree:
-        for i, v in enumerate(tree):
-            yield from _leaves(v, prefix + (i,))
-    else:
-        yield prefix, tree
-
-
 def _keyed_leaves(tree: Any) -> dict[KeyedPath, tuple[tuple[Any, ...], Any]]:
     out: dict[KeyedPath, tuple[tuple[Any, ...], Any]] = {}
-    for path, value in _leaves(tree):
+    for path, value in iter_paths(tree):
         keyed = _keyed(tree, path)
         if keyed is not None:
             out[keyed] = (path, value)
@@ -477,7 +466,9 @@ class Composer:
             raise exc
         job = docs[compiled.job_index]
         if run_id:
-            _name_for_run(job, run_id)
+            from .runner.kubernetes import mark_for_run
+
+            mark_for_run(job, run_id)
         return KubernetesSpec(objects=docs, job=job, flow_container=self.spec.flow_container, run_id=run_id)
 
     def _render_ecs(self, compiled: _EcsCompiled, values: Mapping[str, Any], run_id: str) -> EcsSpec:
@@ -589,12 +580,11 @@ class Composer:
 
     def _relative(self, exc: ComposeError) -> ComposeError:
         """Show files under the spec repo relative to its root, as users wrote them."""
-        root = str(self.spec.root.resolve()) + "/"
-        if exc.file and exc.file.startswith(root):
-            exc.file = exc.file[len(root):]
+        if exc.file:
+            exc.file = self._display(exc.file)
         for p in getattr(exc, "problems", ()):
-            if p.file and p.file.startswith(root):
-                p.file = p.file[len(root):]
+            if p.file:
+                p.file = self._display(p.file)
         return exc
 
     # Kubernetes ----------------------------------------------------------------------------------
@@ -658,7 +648,7 @@ class Composer:
         if provenance:
             for res in resources:
                 table: dict[KeyedPath, tuple[str, int | None]] = {}
-                base_tree = _tree_from_locations(res)
+                base_tree = _original_tree(res)
                 if base_tree is not None:
                     for keyed, line in _keyed_lines(base_tree, res.locations).items():
                         table[keyed] = (res.file, line)
@@ -809,8 +799,8 @@ class Composer:
             templates = [(compiled.td, ("taskDefinition",)), (compiled.rt, ("runTask",))]
         filled: dict[tuple[Any, ...], str] = {}
         for template, prefix in templates:
-            for use_path, name in _template_uses(template):
-                filled[prefix + use_path] = name
+            for use_path, names in template.uses:
+                filled[prefix + use_path] = names[0]
         # List items keyed by a placeholder (`name: ${secret_env_name}`) are keyed by the
         # placeholder in the origin tables: look fields up in the unrendered tree too.
         if isinstance(compiled, _K8sCompiled):
@@ -820,7 +810,7 @@ class Composer:
         for i, doc in enumerate(docs):
             table = compiled.origins[i] if i < len(compiled.origins) else {}
             rows: list[FieldOrigin] = []
-            for path, value in _leaves(doc):
+            for path, value in iter_paths(doc):
                 keyed = _keyed(doc, path)
                 origin = table.get(keyed) if keyed is not None else None
                 if origin is None and i < len(raw_docs):
@@ -926,26 +916,6 @@ def _check_flow_container(job: Mapping[str, Any], flow: str, file: str) -> None:
         )
 
 
-def _name_for_run(job: dict[str, Any], run_id: str) -> None:
-    """Name and label the Job for ``run_id`` exactly as the Kubernetes runner submits it."""
-    from .runner.kubernetes import job_name_for_run, run_id_label_value
-
-    meta = job.setdefault("metadata", {})
-    base = meta.get("name") or str(meta.get("generateName") or "").rstrip("-") or "job"
-    meta.pop("generateName", None)
-    if meta.get("annotations", {}).get(RUN_ID_ANNOTATION) != run_id:
-        meta["name"] = job_name_for_run(str(base), run_id)
-    label = run_id_label_value(run_id)
-    meta.setdefault("labels", {})[RUN_ID_LABEL] = label
-    meta.setdefault("annotations", {})[RUN_ID_ANNOTATION] = run_id
-    spec = job.get("spec") or {}
-    template = spec.get("template") if job.get("kind") == "Job" else ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")
-    if isinstance(template, dict):
-        tmeta = template.setdefault("metadata", {})
-        tmeta.setdefault("labels", {})[RUN_ID_LABEL] = label
-        tmeta.setdefault("annotations", {})[RUN_ID_ANNOTATION] = run_id
-
-
 def _split_per_run_env(td: dict[str, Any], flow: str, file: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Take the flow container's env vars that use run-context placeholders out of ``td``."""
     from .spec.placeholders import find_placeholders
@@ -982,21 +952,12 @@ def _split_per_run_env(td: dict[str, Any], flow: str, file: str) -> tuple[dict[s
     return td, []
 
 
-def _template_uses(template: Template) -> list[tuple[tuple[Any, ...], str]]:
-    out = []
-    for slot in template._slots:  # noqa: SLF001 - same package family; read-only
-        names = [p[0] for p in slot.parts if isinstance(p, tuple)]
-        if names:
-            out.append((slot.path, names[0]))
-    return out
-
-
 def _first_line(locations: Mapping[tuple[Any, ...], Any]) -> int | None:
     loc = locations.get(()) if locations else None
     return loc[0] if loc else None
 
 
-def _tree_from_locations(res: Any) -> Any:
+def _original_tree(res: Any) -> Any:
     """The resource as its file wrote it (its line table indexes that tree), or None."""
     from .yamlio import load_file as _load
 

@@ -462,6 +462,7 @@ class Template:
     Attributes:
         names: every placeholder name the tree uses.
         paths: the field paths that hold placeholders, in tree order.
+        uses: ``(path, names)`` for each of those paths, the names in the order written.
     """
 
     def __init__(self, tree: Any, slots: list[_Slot], file: str | None, locations: Any) -> None:
@@ -471,6 +472,8 @@ class Template:
         self._locations = locations
         self.names = frozenset(n for s in slots for n in s.names)
         self.paths = tuple(s.path for s in slots)
+        #: (path, names used there, in order) for each path holding placeholders.
+        self.uses = tuple((s.path, tuple(p[0] for p in s.parts if isinstance(p, tuple))) for s in slots)
         self._root = _TrieNode()
         for slot in slots:
             node = self._root
