@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from .errors import ComposeError, UsageError
-
-SPEC_FILE = "compose.yaml"
+from .constants import SPEC_FILE
+from .errors import ComposeError
 
 
 def report(exc: ComposeError) -> NoReturn:
@@ -26,15 +25,21 @@ def report(exc: ComposeError) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def kustomize_output(directory: Path, output: str) -> str:
-    """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
-    from .kustomize import build_documents
+def render(docs: list[Any], output: str) -> str:
+    """Documents as ``compose build`` prints them: a YAML stream, or JSON (one document as an
+    object, several as a list)."""
     from .yamlio import dump_documents, dump_json
 
-    docs = build_documents(directory)
     if output == "json":
         return dump_json(docs[0] if len(docs) == 1 else docs)
     return dump_documents(docs)
+
+
+def kustomize_output(directory: Path, output: str) -> str:
+    """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
+    from .kustomize import build_documents
+
+    return render(build_documents(directory), output)
 
 
 def _fast_build(args: list[str]) -> tuple[Path, str] | None:

@@ -16,8 +16,10 @@ from typing import Any
 
 import click
 
-from ._entry import SPEC_FILE, kustomize_output
+from ._entry import kustomize_output
+from ._entry import render as _render
 from ._entry import report as _fail
+from .constants import SPEC_FILE
 from .errors import ComposeError, UsageError
 
 
@@ -115,14 +117,6 @@ def _load(root: Path) -> Any:
     from .composer import Composer
 
     return Composer.load(root)
-
-
-def _render(docs: list[Any], output: str) -> str:
-    from .yamlio import dump_documents, dump_json
-
-    if output == "json":
-        return dump_json(docs[0] if len(docs) == 1 else docs)
-    return dump_documents(docs)
 
 
 # --- build ---------------------------------------------------------------------------------------

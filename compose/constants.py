@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+#: The file that makes a directory a spec repo.
+SPEC_FILE = "compose.yaml"
 #: Label (Kubernetes) and tag (ECS) carrying the run id, sanitized to label-value syntax.
 RUN_ID_LABEL = "compose.dev/run-id"
 #: Annotation carrying the run id verbatim (label values are length- and charset-limited).

@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compose.constants import DEFAULT_FLOW_CONTAINER
+from compose.constants import DEFAULT_FLOW_CONTAINER, SPEC_FILE
 from compose.errors import ComposeError, Problem, SpecError
 from compose.yamlio import Document, load_documents
 
@@ -85,7 +85,6 @@ __all__ = [
 
 API_VERSION = "compose.dev/v1alpha1"
 KIND = "SpecRepo"
-SPEC_FILE = "compose.yaml"
 #: The targets a spec repo may declare.
 TARGETS = ("kubernetes", "ecs")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
