@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = ["Outcome", "Status", "STATUSES", "OK_STATUSES", "InvalidInput"]
 
@@ -44,19 +44,7 @@ Status = Literal[
 ]
 
 #: Every status, in the order of the table above.
-STATUSES: tuple[str, ...] = (
-    "succeeded",
-    "failed",
-    "timed-out",
-    "cancelled",
-    "submitted",
-    "dry-run",
-    "generate-failed",
-    "submit-failed",
-    "wait-failed",
-    "not-started",
-    "invalid-input",
-)
+STATUSES: tuple[str, ...] = get_args(Status)
 
 #: Statuses that are not a failure (the CLI exits 0 when every outcome has one of them).
 OK_STATUSES: frozenset[str] = frozenset({"succeeded", "submitted", "dry-run"})
