@@ -23,3 +23,21 @@ def test_importing_compose_loads_neither_kubernetes_nor_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_spec_repo_builds_load_neither_kubernetes_nor_boto() -> None:
+    # The embedded default, both targets, validation included (ECS validation reads
+    # botocore's model file without importing botocore).
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys\n"
+        "from compose import Composer\n"
+        f"c = Composer.load({str(repo)!r})\n"
+        "c.build({'job_profile': 'gpu'}, target='kubernetes')\n"
+        "c.build({'job_profile': 'batch'}, target='ecs')\n"
+        "print(','.join(m for m in ('kubernetes', 'boto3', 'botocore') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

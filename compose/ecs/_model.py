@@ -2,12 +2,14 @@
 
 botocore's own :class:`botocore.validate.ParamValidator` checks types, required members,
 unknown members, minimums and tagged unions, but not enums and maximums. This module walks the
-same model (loaded through botocore's loader, so it tracks the installed version) and compiles
-each operation's input shape into nested lists, tuples and dicts, then checks a request
-against that in one pass: everything ParamValidator checks, plus ``enum`` and ``max``.
-The first use in a process pays for importing botocore's loader and reading the model
-(~90-140 ms here); compiling takes under 1 ms, and a check afterwards is a plain tree walk
-(~20 us for a two-container task definition).
+same model (the installed botocore's ``data/ecs/<newest version>/service-2.json``, so it tracks
+the installed version) and compiles each operation's input shape into nested lists, tuples
+and dicts, then checks a request against that in one pass: everything ParamValidator checks,
+plus ``enum`` and ``max``. The model file is read directly (~10 ms) instead of through
+botocore's loader, whose import alone is ~90 ms on the build path; when models may come from
+elsewhere (``AWS_DATA_PATH``, ``~/.aws/models``) the loader is used, as botocore would.
+Compiling takes under 1 ms, and a check afterwards is a plain tree walk (~20 us for a
+two-container task definition).
 
 Type checks are ParamValidator's with one difference: ``bool`` is not accepted where the model
 wants an integer or a number (Python's ``True`` is an ``int``; ECS would reject ``true``).
@@ -17,6 +19,10 @@ Nothing here imports botocore at module import time.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import json
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -41,12 +47,36 @@ _compiled: dict[str, Any] = {}
 _shapes_cache: dict[str, Any] = {}
 
 
+def _installed_model() -> dict[str, Any] | None:
+    """The installed botocore's ECS ``service-2.json``, read without importing botocore; None
+    when botocore's loader could find another one (``AWS_DATA_PATH``, ``~/.aws/models``)."""
+    if os.environ.get("AWS_DATA_PATH") or os.path.isdir(os.path.expanduser("~/.aws/models/ecs")):
+        return None
+    spec = importlib.util.find_spec("botocore")  # finds the package; does not import it
+    if spec is None or not spec.origin:
+        return None
+    service = os.path.join(os.path.dirname(spec.origin), "data", "ecs")
+    try:
+        # API versions are dates: the loader takes the newest, as here.
+        version = max(v for v in os.listdir(service) if os.path.isdir(os.path.join(service, v)))
+    except (OSError, ValueError):
+        return None
+    for name, opener in (("service-2.json.gz", gzip.open), ("service-2.json", open)):
+        path = os.path.join(service, version, name)
+        if os.path.isfile(path):
+            with opener(path, "rb") as fh:
+                return json.loads(fh.read())
+    return None
+
+
 def _load_shapes() -> dict[str, Any]:
     """The raw ECS model (``service-2.json``) as botocore's loader returns it."""
     if "shapes" not in _shapes_cache:
-        import botocore.loaders  # lazy: ~100 ms
+        model = _installed_model()
+        if model is None:
+            import botocore.loaders  # lazy: ~100 ms
 
-        model = botocore.loaders.create_loader().load_service_model("ecs", "service-2")
+            model = botocore.loaders.create_loader().load_service_model("ecs", "service-2")
         _shapes_cache["model"] = model
         _shapes_cache["shapes"] = model["shapes"]
     return _shapes_cache["shapes"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -75,7 +76,25 @@ def test_importing_compose_ecs_does_not_import_botocore() -> None:
         "print('botocore' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "True"]
+    # validating reads the installed model file directly: botocore is not imported at all
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_the_model_read_directly_is_the_one_botocores_loader_gives() -> None:
+    import botocore.loaders
+
+    assert _model._installed_model() == botocore.loaders.create_loader().load_service_model("ecs", "service-2")
+
+
+def test_with_other_model_paths_the_loader_is_used(tmp_path: Any) -> None:
+    code = (
+        "import sys, compose.ecs\n"
+        "compose.ecs.validate_task_definition({'family': 'f', 'containerDefinitions': []})\n"
+        "print('botocore.loaders' in sys.modules)\n"
+    )
+    env = {**os.environ, "AWS_DATA_PATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "True"
 
 
 def test_split_and_json_need_no_validation_import() -> None:
