@@ -102,11 +102,10 @@ def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: 
                *, warm: bool = False) -> Any:
     from .agent import ComposerGenerator
     from .composer import Composer
+    from ._output import spec_root
     from .spec.metadata import parse_set
 
-    from .cli import _spec_root
-
-    path = _spec_root(root)
+    path = spec_root(root)
     set_values = parse_set(list(sets)).data
     composer = Composer.load(path)
     if warm:

@@ -12,34 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
 
+from ._output import kustomize_output, render, report
 from .constants import SPEC_FILE
 from .errors import ComposeError
 
-
-def report(exc: ComposeError) -> NoReturn:
-    """Write ``exc`` as compose's one-line error on stderr and exit with its status."""
-    sys.stderr.write(f"compose: error: {exc.format()}\n")
-    sys.stderr.flush()
-    sys.exit(exc.exit_code)
-
-
-def render(docs: list[Any], output: str) -> str:
-    """Documents as ``compose build`` prints them: a YAML stream, or JSON (one document as an
-    object, several as a list)."""
-    from .yamlio import dump_documents, dump_json
-
-    if output == "json":
-        return dump_json(docs[0] if len(docs) == 1 else docs)
-    return dump_documents(docs)
-
-
-def kustomize_output(directory: Path, output: str) -> str:
-    """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
-    from .kustomize import build_documents
-
-    return render(build_documents(directory), output)
+__all__ = ["kustomize_output", "main", "render", "report"]
 
 
 def _fast_build(args: list[str]) -> tuple[Path, str] | None:

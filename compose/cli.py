@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from ._entry import kustomize_output
-from ._entry import render as _render
-from ._entry import report as _fail
+from ._output import kustomize_output, spec_root as _spec_root
+from ._output import render as _render
+from ._output import report as _fail
 from .constants import SPEC_FILE
 from .errors import ComposeError, UsageError
 
@@ -77,17 +77,6 @@ def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     ):
         fn = opt(fn)
     return fn
-
-
-def _spec_root(root: Path | None) -> Path:
-    target = root if root is not None else Path(".")
-    if not target.exists():
-        raise UsageError(f"no such file or directory: {target}")
-    if target.is_file():
-        if target.name != SPEC_FILE:
-            raise UsageError(f"{target}: expected a directory or a {SPEC_FILE}")
-        target = target.parent
-    return target
 
 
 def _is_spec_repo(root: Path) -> bool:

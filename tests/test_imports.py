@@ -41,3 +41,22 @@ def test_spec_repo_builds_load_neither_kubernetes_nor_boto() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_command_line_modules_import_one_way() -> None:
+    # _entry -> cli -> _cli_run, all three -> _output; no module imports one above it, at
+    # module level or inside a function.
+    import ast
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "compose"
+    order = ["_entry", "cli", "_cli_run", "_output"]
+    for i, name in enumerate(order):
+        tree = ast.parse((pkg / f"{name}.py").read_text())
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported.add((node.module or "").split(".")[0])
+                imported.update(alias.name for alias in node.names if not node.module)
+        above = set(order[:i + 1]) - {name}
+        assert not imported & above, f"compose/{name}.py imports {sorted(imported & above)}"

@@ -1,0 +1,54 @@
+"""What every command line writes, and where it reads its spec repo: the one layer below the
+console script (:mod:`compose._entry`), the click CLI (:mod:`compose.cli`) and its run
+commands (:mod:`compose._cli_run`).
+
+Imports point one way: ``_entry`` → ``cli`` → ``_cli_run``, and all three → this module,
+which imports neither click nor any of them. Nothing here imports more than the standard
+library at module level, so the click-free ``compose build DIR`` path stays cheap.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .constants import SPEC_FILE
+from .errors import ComposeError, UsageError
+
+
+def report(exc: ComposeError) -> NoReturn:
+    """Write ``exc`` as compose's one-line error on stderr and exit with its status."""
+    sys.stderr.write(f"compose: error: {exc.format()}\n")
+    sys.stderr.flush()
+    sys.exit(exc.exit_code)
+
+
+def render(docs: list[Any], output: str) -> str:
+    """Documents as ``compose build`` prints them: a YAML stream, or JSON (one document as an
+    object, several as a list)."""
+    from .yamlio import dump_documents, dump_json
+
+    if output == "json":
+        return dump_json(docs[0] if len(docs) == 1 else docs)
+    return dump_documents(docs)
+
+
+def kustomize_output(directory: Path, output: str) -> str:
+    """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
+    from .kustomize import build_documents
+
+    return render(build_documents(directory), output)
+
+
+def spec_root(root: Path | None) -> Path:
+    """The directory a command works on: ``root`` (a directory, or a spec repo's
+    ``compose.yaml``), or the current directory."""
+    target = root if root is not None else Path(".")
+    if not target.exists():
+        raise UsageError(f"no such file or directory: {target}")
+    if target.is_file():
+        if target.name != SPEC_FILE:
+            raise UsageError(f"{target}: expected a directory or a {SPEC_FILE}")
+        target = target.parent
+    return target
