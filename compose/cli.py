@@ -59,6 +59,11 @@ _root_arg = click.argument(
 )
 
 
+_strict_option = click.option(
+    "--strict", is_flag=True,
+    help="Make warnings errors: unknown metadata keys, conditions on undeclared keys, quiet overlays.")
+
+
 def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(
         [
@@ -73,6 +78,7 @@ def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--run-name", default=None, help="The run's name (${run.name})."),
             click.option("--flow-name", default=None, help="The flow's name (${flow.name})."),
             click.option("--deployment", default=None, help="The deployment's name (${deployment.name})."),
+            _strict_option,
         ]
     ):
         fn = opt(fn)
@@ -102,10 +108,14 @@ def _context(run_id: str | None, run_name: str | None, flow_name: str | None, de
     return FlowRun(id=run_id, name=run_name or "", flow_name=flow_name or "", deployment=deployment or "")
 
 
-def _load(root: Path) -> Any:
+def _warn(problem: Any) -> None:
+    click.echo(f"compose: warning: {problem}", err=True)
+
+
+def _load(root: Path, strict: bool = False) -> Any:
     from .composer import Composer
 
-    return Composer.load(root)
+    return Composer.load(root, strict=strict, on_warning=_warn)
 
 
 # --- build ---------------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ def _load(root: Path) -> Any:
                    "`aws ecs register-task-definition --cli-input-json` takes it.")
 def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
           run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
-          output: str) -> None:
+          strict: bool, output: str) -> None:
     """Print the built spec of ROOT (default: the current directory).
 
     ROOT with a compose.yaml is a spec repo: metadata (--set, --metadata) selects the
@@ -129,12 +139,12 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
     """
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
-        if sets or metadata_files or target or run_id or output == "cli-input-json":
-            raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id and "
+        if sets or metadata_files or target or run_id or strict or output == "cli-input-json":
+            raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id, --strict and "
                              "-o cli-input-json apply to spec repos only")
         _write(kustomize_output(directory, output))
         return
-    composer = _load(directory)
+    composer = _load(directory, strict)
     spec = composer.build(_layers(metadata_files, sets), target=target,
                           context=_context(run_id, run_name, flow_name, deployment))
     if output == "cli-input-json":
@@ -154,13 +164,14 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
 @_root_arg
 @_selection_options
 def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
-            run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None) -> None:
+            run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
+            strict: bool) -> None:
     """Explain a build: parameters and where each came from, each overlay and why it
     applied or not, and for every field of the result the file and line that set it last."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: explain works on spec repos")
-    composer = _load(directory)
+    composer = _load(directory, strict)
     result = composer.explain(_layers(metadata_files, sets), target=target,
                               context=_context(run_id, run_name, flow_name, deployment))
     _write("\n".join(result.lines()) + "\n")
@@ -183,7 +194,7 @@ def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metada
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ (as `git diff --exit-code`).")
 def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
          run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
-         left_sets: tuple[str, ...], right_sets: tuple[str, ...], left_metadata: tuple[Path, ...],
+         strict: bool, left_sets: tuple[str, ...], right_sets: tuple[str, ...], left_metadata: tuple[Path, ...],
          right_metadata: tuple[Path, ...], exit_code: bool) -> None:
     """A unified diff of the specs built for two metadata sets.
 
@@ -197,7 +208,7 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: diff works on spec repos")
-    composer = _load(directory)
+    composer = _load(directory, strict)
     context = _context(run_id, run_name, flow_name, deployment)
     common = _layers(metadata_files, ())
     texts = []

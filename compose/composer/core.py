@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ComposeError, Problem, SpecError, UsageError, ValidationError
 from ..model import FlowRun, Spec
+from ..spec._problems import raise_problems
 from ..spec import MetadataLayer, RunContext, SpecRepo, load_spec, select, substitution_values
 from ..spec.placeholders import Template, compile_template
 from ..spec.selection import Selection
@@ -19,6 +21,12 @@ from .kubernetes import K8sCompiled, compile_k8s, render_k8s
 from .provenance import Explanation, FieldOrigin, _keyed, _nearest_origin
 
 __all__ = ["Composer"]
+
+_log = logging.getLogger("compose")
+
+
+def _log_warning(problem: Problem) -> None:
+    _log.warning("%s", problem)
 
 #: How many distinct overlay sets a Composer keeps built (each is a few hundred nodes).
 _CACHE_LIMIT = 512
@@ -31,10 +39,21 @@ class Composer:
 
     Attributes:
         spec: the loaded :class:`~compose.spec.SpecRepo`.
+        strict: warnings (unknown metadata keys, conditions on undeclared keys) are errors.
+        on_warning: called with each warning :class:`~compose.errors.Problem` (default: the
+            ``compose`` logger's ``warning``); the CLI writes them to stderr.
     """
 
-    def __init__(self, spec: SpecRepo) -> None:
+    def __init__(self, spec: SpecRepo, *, strict: bool = False,
+                 on_warning: Callable[[Problem], None] | None = None) -> None:
         self.spec = spec
+        self.strict = strict
+        self.on_warning: Callable[[Problem], None] = on_warning or _log_warning
+        if spec.warnings:
+            if strict:
+                raise_problems(list(spec.warnings), "compose.yaml", step="load")
+            for w in spec.warnings:
+                self.on_warning(w)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, tuple[str, ...]], K8sCompiled | EcsCompiled] = {}
         self._ecs_docs: dict[str, Document] | None = None
@@ -52,13 +71,19 @@ class Composer:
             )
 
     @classmethod
-    def load(cls, root: str | Path = ".") -> "Composer":
+    def load(cls, root: str | Path = ".", *, strict: bool = False,
+             on_warning: Callable[[Problem], None] | None = None) -> "Composer":
         """Load the spec repo at ``root`` (the directory holding ``compose.yaml``).
+
+        Args:
+            root: the spec repo directory.
+            strict: make warnings errors (``--strict``): see :attr:`strict`.
+            on_warning: where warnings go: see :attr:`on_warning`.
 
         Raises:
             SpecError: compose.yaml or a base/overlay file is invalid (every problem at once).
         """
-        return cls(load_spec(root))
+        return cls(load_spec(root), strict=strict, on_warning=on_warning)
 
     # --- public API -----------------------------------------------------------------------------
     @property
@@ -97,7 +122,9 @@ class Composer:
         """
         target = self._target(target)
         layers = self._layers(metadata, context, sets)
-        selection = select(self.spec, layers)
+        selection = select(self.spec, layers, strict=self.strict)
+        for w in selection.warnings:
+            self.on_warning(w)
         return self._build_selected(target, selection, context)
 
     def explain(
@@ -111,7 +138,7 @@ class Composer:
         """Build as :meth:`build` does and say why: see :class:`Explanation`."""
         target = self._target(target)
         layers = self._layers(metadata, context, sets)
-        selection = select(self.spec, layers, explain=True)
+        selection = select(self.spec, layers, explain=True, strict=self.strict)
         spec = self._build_selected(target, selection, context)
         names = self._names(target, selection)
         compiled = self._compiled(target, names, provenance=True)

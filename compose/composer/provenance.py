@@ -139,6 +139,8 @@ class Explanation:
         out += self.selection.explain()
         undeclared = sorted(self.selection.params.undeclared)
         out.append("ignored metadata (no parameter declares it): " + (", ".join(undeclared) if undeclared else "(none)"))
+        for w in self.selection.warnings:
+            out.append(f"warning: {w}")
         for i, doc_origins in enumerate(self.origins):
             doc = self.spec.documents()[i]
             kind = doc.get("kind") if isinstance(doc, dict) else None
