@@ -178,6 +178,8 @@ def render_ecs(composer: Composer, compiled: EcsCompiled, values: Mapping[str, A
     td = compiled.td.render(values, fresh=True)
     rt = compiled.rt.render(values, fresh=True)
     td_problems = validate_task_definition(td)
+    if td_problems:
+        _suggest_container_names(td, td_problems)
     overrides: dict[str, Any] = {}
     if compiled.per_run_env is not None:
         env = compiled.per_run_env.render(values, fresh=True)
@@ -246,3 +248,22 @@ def _split_per_run_env(td: dict[str, Any], flow: str, file: str) -> tuple[dict[s
     return td, []
 
 
+
+
+def _suggest_container_names(td: Mapping[str, Any], problems: Sequence[Any]) -> None:
+    """A container without an image named like another: an overlay's typo added a container."""
+    from ..spec.suggest import closest
+
+    containers = td.get("containerDefinitions")
+    if not isinstance(containers, list):
+        return
+    named = [c.get("name") for c in containers if isinstance(c, dict) and c.get("image") and isinstance(c.get("name"), str)]
+    for p in problems:
+        path = p.path or ()
+        if len(path) == 3 and path[0] == "containerDefinitions" and path[2] == "image" and isinstance(path[1], int) \
+                and path[1] < len(containers) and isinstance(containers[path[1]], dict):
+            name = containers[path[1]].get("name")
+            hit = closest(name, named) if isinstance(name, str) else None
+            if hit:
+                p.message += (f" (container {name!r}: did you mean {hit!r}? An overlay naming a container the base "
+                              "lacks adds a new container)")

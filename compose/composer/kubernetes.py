@@ -30,10 +30,15 @@ class K8sCompiled:
     checkers: list[tuple[Any, list[tuple[Any, ...]]]]  # per doc: (checker, doc-relative paths)
     origins: list[dict[KeyedPath, tuple[str, int | None]]] = field(default_factory=list)
     error: Any = None  # a ComposeError when the set failed to build
+    #: API-server warnings of the set (duplicate env vars, ports), located; for validate/explain.
+    warnings: list[Problem] = field(default_factory=list)
+    #: Substituted values whose field has an API-server format: (doc, path, rule, parameters).
+    formats: list[tuple[int, tuple[Any, ...], str, tuple[str, ...]]] = field(default_factory=list)
 
 
 def compile_k8s(composer: Composer, names: tuple[str, ...], provenance: bool) -> K8sCompiled:
     from ..k8s import compile_value_checkers, validate_object
+    from ..k8s.apiserver import check_pod_template, format_rule
     from ..kustomize import build
 
     spec = composer.spec
@@ -77,14 +82,26 @@ def compile_k8s(composer: Composer, names: tuple[str, ...], provenance: bool) ->
     checkers: list[tuple[Any, list[tuple[Any, ...]]]] = []
     version = target.version or "1.32"
     per_doc: list[tuple[int, Any, Any, list[Problem]]] = []
+    warned: list[tuple[int, Any, Any, list[Problem]]] = []
     for i, (doc, res) in enumerate(zip(docs, resources)):
         paths = by_doc.get(i, [])
         found = validate_object(doc, version=version, skip_values=paths)
+        if not found and i == job_index:
+            # The API server's own checks, once the schema holds (they read the fields it types).
+            found, warnings = check_pod_template(doc, skip=paths)
+            _suggest_container_names(doc, found)
+            if warnings:
+                warned.append((i, doc, res, warnings))
         if found:
             per_doc.append((i, doc, res, found))
             problems.extend(found)
         checkers.append((compile_value_checkers(doc, paths, version=version), paths))
-    if problems and not provenance:
+    formats = []
+    for path, params in template.uses:
+        rule = format_rule(tuple(path[1:]))
+        if rule is not None:
+            formats.append((path[0], tuple(path[1:]), rule, params))
+    if (problems or warned) and not provenance:
         # Rare path: build again recording which file (base or overlay patch) set each
         # field, so every problem points at the file and line to fix.
         return compile_k8s(composer, names, provenance=True)
@@ -98,16 +115,39 @@ def compile_k8s(composer: Composer, names: tuple[str, ...], provenance: bool) ->
                     table[keyed] = (res.file, line)
             table.update(prov.get(id(res), {}))
             origins.append(table)
+    for i, doc, res, found in per_doc + warned:
+        for p in found:
+            if p.file is None and p.path is not None and i < len(origins):
+                hit = _nearest_origin(origins[i], doc, p.path)
+                if hit is not None:
+                    p.file, p.line = hit
+            p.file = p.file or res.file or None
     if problems:
-        for i, doc, res, found in per_doc:
-            for p in found:
-                if p.file is None and p.path is not None and i < len(origins):
-                    hit = _nearest_origin(origins[i], doc, p.path)
-                    if hit is not None:
-                        p.file, p.line = hit
-                p.file = p.file or res.file or None
         raise ValidationError(problems, what=_what(docs[job_index]), step="validate")
-    return K8sCompiled(template=template, job_index=job_index, checkers=checkers, origins=origins)
+    return K8sCompiled(template=template, job_index=job_index, checkers=checkers, origins=origins,
+                       warnings=[p for *_, ws in warned for p in ws], formats=formats)
+
+
+def _suggest_container_names(job: Mapping[str, Any], problems: list[Problem]) -> None:
+    """A container without an image whose name is close to another's: a patch's typo added it."""
+    from ..spec.suggest import closest
+
+    pod: Any = job
+    for part in ("spec", "template", "spec") if job.get("kind") != "CronJob" else \
+            ("spec", "jobTemplate", "spec", "template", "spec"):
+        pod = pod.get(part) if isinstance(pod, dict) else None
+    if not isinstance(pod, dict):
+        return
+    named = [c.get("name") for group in ("containers", "initContainers") for c in pod.get(group) or []
+             if isinstance(c, dict) and c.get("image") and isinstance(c.get("name"), str)]
+    for p in problems:
+        if p.path and p.path[-1] == "image" and "has no image" in p.message:
+            container = _get(job, p.path[:-1])
+            name = container.get("name") if isinstance(container, dict) else None
+            hit = closest(name, named) if isinstance(name, str) else None
+            if hit:
+                p.message += (f"; did you mean {hit!r}? A strategic merge patch naming a container the base "
+                              f"lacks adds a new container")
 
 
 
@@ -119,6 +159,16 @@ def render_k8s(composer: Composer, compiled: K8sCompiled, values: Mapping[str, A
             continue
         found = checker.check_sequence([_get(doc, p) for p in paths])
         problems.extend(found)
+    if compiled.formats and not problems:
+        from ..errors import format_path
+        from ..k8s.apiserver import check_format
+
+        for i, path, rule, params in compiled.formats:
+            value = _get(docs[i], path)
+            why = check_format(rule, value)
+            if why:
+                via = ", ".join(f"${{{n}}}" for n in params)
+                problems.append(Problem(f"{format_path(path)} = {value!r} (set by {via}) {why}", path=path))
     if problems:
         job = docs[compiled.job_index]
         exc = ValidationError(problems, what=_what(job), step="validate")
