@@ -20,7 +20,7 @@ from ._output import kustomize_output, spec_root as _spec_root
 from ._output import render as _render
 from ._output import report as _fail
 from .constants import SPEC_FILE
-from .errors import ComposeError, UsageError
+from .errors import ComposeError, Problem, UsageError
 
 
 class _Group(click.Group):
@@ -232,24 +232,45 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
 
 @cli.command()
 @_root_arg
-def validate(root: Path | None) -> None:
-    """Build every profile and every overlay alone, for every target it provides, and
-    report every problem at once (exit status 1 when there is any)."""
+@_selection_options
+def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
+             run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
+             strict: bool) -> None:
+    """Build every overlay set that metadata can select, for every target, and report each
+    failing set with the metadata that selects it and every problem (exit status 1 when
+    any fails). --set and --metadata give the metadata every build starts from (required
+    parameters, fixed keys). Quiet overlays are warnings (errors under --strict)."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: validate works on spec repos")
-    composer = _load(directory)
-    problems = composer.validate()
-    if problems:
-        click.echo(f"compose: {len(problems)} problem{'s' if len(problems) != 1 else ''}:", err=True)
-        for p in problems:
-            click.echo(f"  - {p}", err=True)
+    composer = _load(directory, strict)
+    report = composer.validate_report(_layers(metadata_files, sets), target=target,
+                                      context=_context(run_id, run_name, flow_name, deployment))
+    for w in report.warnings:
+        click.echo(f"compose: {'error' if strict else 'warning'}: {w}", err=True)
+    for note in report.notes:
+        click.echo(f"compose: note: {note}", err=True)
+    failed = report.failed
+    if report.problems:
+        if failed:
+            click.echo(f"compose: {len(failed)} of {len(report.sets)} overlay sets fail "
+                       f"({len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}):", err=True)
+            for s in failed:
+                click.echo(f"{s.label}:", err=True)
+                for p in s.problems:
+                    shown = Problem(p.message, file=p.file, line=p.line, path=p.path)
+                    click.echo(f"  - {shown}", err=True)
+        else:
+            click.echo(f"compose: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}:", err=True)
+            for p in report.problems:
+                click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    if strict and report.warnings:
+        click.echo(f"compose: {len(report.warnings)} warning{'s' if len(report.warnings) != 1 else ''} (--strict)", err=True)
         sys.exit(1)
     spec = composer.spec
-    builds = sum(
-        len(spec.profiles or [None]) + sum(1 for o in spec.overlays if t in o.targets()) for t in spec.targets
-    )
-    _write(f"ok: {builds} builds valid ({', '.join(spec.targets)}; "
+    per = ", ".join(f"{t}: {sum(1 for s in report.sets if s.target == t)}" for t in dict.fromkeys(s.target for s in report.sets))
+    _write(f"ok: {len(report.sets)} overlay sets valid ({per}; "
            f"{len(spec.profiles)} profiles, {len(spec.overlays)} overlays)\n")
 
 

@@ -18,6 +18,7 @@ from ..yamlio import Document, iter_paths
 from .. import constants as _constants
 from .ecs import EcsCompiled, compile_ecs, load_ecs_base, load_ecs_part, render_ecs
 from .kubernetes import K8sCompiled, compile_k8s, render_k8s
+from .validation import ValidationReport, validate_all
 from .provenance import Explanation, FieldOrigin, _keyed, _nearest_origin
 
 __all__ = ["Composer"]
@@ -143,7 +144,12 @@ class Composer:
         names = self._names(target, selection)
         compiled = self._compiled(target, names, provenance=True)
         origins = self._origins(compiled, spec, selection)
-        return Explanation(target=target, selection=selection, spec=spec, origins=origins)
+        from .validation import explain_notes, quiet_warnings
+
+        warnings = list(getattr(compiled, "warnings", [])) + quiet_warnings(self, target, names)
+        notes = explain_notes(self, target, compiled, selection, context)
+        return Explanation(target=target, selection=selection, spec=spec, origins=origins,
+                           warnings=warnings, notes=notes)
 
     def warm(self) -> int:
         """Build now every overlay set that some metadata can select, for every target.
@@ -175,47 +181,39 @@ class Composer:
             validate_run_task({}, {})
         return count
 
-    def validate(self) -> list[Problem]:
-        """Build every profile and every overlay alone, for every target it provides.
+    def validate(
+        self,
+        metadata: Mapping[str, Any] | Sequence[MetadataLayer | tuple[str, Mapping[str, Any]]] | None = None,
+        *,
+        sets: Mapping[str, str] | Sequence[str] | None = None,
+    ) -> list[Problem]:
+        """Build every overlay set some metadata can select, for every target; every problem.
 
-        Parameters take their defaults (and a profile's values). Returns every problem found;
-        an empty list means every build is valid.
+        See :meth:`validate_report` (this returns its ``problems``: each one's ``source``
+        names the target, the overlays and the metadata that selects them). An empty list
+        means every set builds.
         """
-        problems: list[Problem] = []
-        for target in self.targets:
-            cases: list[tuple[str, Selection]] = []
-            for name in self.spec.profiles or {"(no profile)": None}:
-                layer = [("validate", {self.spec.profile_key: name})] if self.spec.profiles else []
-                try:
-                    cases.append((f"profile {name}", select(self.spec, layer)))
-                except ComposeError as exc:
-                    problems.append(_problem_of(exc, f"{target}: profile {name}"))
-            for overlay in self.spec.overlays:
-                if target not in overlay.targets():
-                    continue
-                try:
-                    base = select(self.spec, [])
-                except ComposeError as exc:
-                    problems.append(_problem_of(exc, f"{target}: overlay {overlay.name}"))
-                    continue
-                cases.append((f"overlay {overlay.name}", _only(base, overlay.name)))
-            # Cases that select the same overlays are one build: report its problems once,
-            # naming every case, on copies (the cached error must not collect our labels).
-            by_set: dict[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]], list[tuple[str, Selection]]] = {}
-            for label, selection in cases:
-                key = (self._names(target, selection), tuple(sorted(selection.params.values.items(), key=str)))
-                by_set.setdefault(key, []).append((label, selection))
-            for group in by_set.values():
-                labels = "; ".join(f"{target}: {label}" for label, _ in group)
-                try:
-                    self._build_selected(target, group[0][1], None)
-                except ValidationError as exc:
-                    for p in exc.problems:
-                        problems.append(Problem(p.message, file=p.file, line=p.line, path=p.path,
-                                                source=labels + (f"; {p.source}" if p.source else "")))
-                except ComposeError as exc:
-                    problems.append(_problem_of(exc, labels))
-        return problems
+        return self.validate_report(metadata, sets=sets).problems
+
+    def validate_report(
+        self,
+        metadata: Mapping[str, Any] | Sequence[MetadataLayer | tuple[str, Mapping[str, Any]]] | None = None,
+        *,
+        sets: Mapping[str, str] | Sequence[str] | None = None,
+        target: str | None = None,
+        context: FlowRun | RunContext | None = None,
+    ) -> ValidationReport:
+        """What ``compose validate`` reports: see :mod:`compose.composer.validation`.
+
+        Args:
+            metadata: metadata every build starts from (as for :meth:`build`); the keys it
+                sets stay fixed while compose looks for metadata selecting each set.
+            sets: ``--set`` style strings, applied last.
+            target: validate this target only (default: every declared target).
+            context: the run, as for :meth:`build` (names and labels).
+        """
+        targets = [self._target(target)] if target is not None else None
+        return validate_all(self, self._layers(metadata, context, sets), targets=targets, context=context)
 
     # --- internals ------------------------------------------------------------------------------
     def _target(self, target: str | None) -> str:
@@ -432,17 +430,3 @@ def _failed(target: str, exc: ComposeError) -> Any:
     if target == "kubernetes":
         return K8sCompiled(template=dummy, job_index=0, checkers=[], error=exc)
     return EcsCompiled(td=dummy, rt=dummy, per_run_env=None, error=exc)
-
-
-def _problem_of(exc: ComposeError, source: str) -> Problem:
-    return Problem(exc.message, file=exc.file, line=exc.line, path=exc.path, source=source)
-
-
-def _only(base: Selection, name: str) -> Selection:
-    from ..spec.selection import OverlayDecision
-
-    decisions = tuple(OverlayDecision(d.overlay, d.overlay.name == name, "validate" if d.overlay.name == name else None)
-                      for d in base.decisions)
-    return Selection(profile=base.profile, params=base.params, decisions=decisions)
-
-

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ComposeError, SpecError, ValidationError
+from ..errors import ComposeError, Problem, SpecError, ValidationError
 from ..model import EcsSpec
 from ..spec.placeholders import CONTEXT_NAMES, ECS_NAME_RULES, Template, compile_template
 from ..yamlio import Document, load_file
-from .provenance import KeyedPath, _keyed_leaves, _keyed_lines, _line_for
+from .provenance import KeyedPath, replaced_lists, _keyed_leaves, _keyed_lines, _line_for
 
 if TYPE_CHECKING:
     from .core import Composer
@@ -177,6 +177,8 @@ def render_ecs(composer: Composer, compiled: EcsCompiled, values: Mapping[str, A
 
     td = compiled.td.render(values, fresh=True)
     rt = compiled.rt.render(values, fresh=True)
+    if composer.spec.targets["ecs"].fargate_sizes == "roundUp":
+        round_fargate_size(td)
     td_problems = validate_task_definition(td)
     if td_problems:
         _suggest_container_names(td, td_problems)
@@ -267,3 +269,80 @@ def _suggest_container_names(td: Mapping[str, Any], problems: Sequence[Any]) -> 
             if hit:
                 p.message += (f" (container {name!r}: did you mean {hit!r}? An overlay naming a container the base "
                               "lacks adds a new container)")
+
+
+def quiet_ecs(composer: Composer, names: tuple[str, ...]) -> list[Problem]:
+    """Lists (command, entryPoint, placement, ...) that a later overlay's ECS part replaced
+    after an earlier overlay set them: the earlier overlay's items are lost."""
+    from ..errors import format_path
+    from ..merge import ecs_merge, run_task_merge
+
+    assert composer._ecs_docs is not None  # noqa: SLF001
+    trees: dict[str, Any] = {
+        "taskDefinition": composer._ecs_docs[TASK_DEFINITION_FILE].data,  # noqa: SLF001
+        "runTask": composer._ecs_docs[RUN_TASK_FILE].data if RUN_TASK_FILE in composer._ecs_docs else {},  # noqa: SLF001
+    }
+    origin: dict[tuple[Any, ...], tuple[str, str, int | None]] = {}
+    out: list[Problem] = []
+    reported: set[tuple[Any, ...]] = set()
+    for name in names:
+        part = composer._ecs_parts.get(name)  # noqa: SLF001
+        if part is None:
+            continue
+        for key, merge in (("taskDefinition", ecs_merge), ("runTask", run_task_merge)):
+            patch = part.data.get(key)
+            if patch is None:
+                continue
+            before = trees[key]
+            try:
+                after = merge(before, patch)
+            except ComposeError:
+                return out
+            old = _keyed_leaves(before)
+            new = _keyed_leaves(after)
+            for keyed_list, plain in replaced_lists(before, after):
+                full = (key,) + keyed_list
+                hits = [v for k, v in origin.items() if k[: len(full)] == full and v[0] != name]
+                if not hits:
+                    continue
+                hit = hits[0]
+                list_path = (key,) + tuple(plain)
+                from .kubernetes import _explicit_replace
+
+                if _explicit_replace(patch, list_path[-1]):
+                    continue
+                if (name, hit[0], list_path) in reported:
+                    continue
+                reported.add((name, hit[0], list_path))
+                out.append(Problem(
+                    f"overlay {name!r} replaces {format_path(list_path)}, which overlay {hit[0]!r} set "
+                    f"({hit[1]}:{hit[2]}): the ECS merge replaces this list whole, so {hit[0]!r}'s items are lost "
+                    "when both apply", file=part.file, line=part.line_of((key,)), path=list_path))
+            for keyed, (path, value) in new.items():
+                prev = old.get(keyed)
+                if prev is None or prev[1] != value:
+                    origin[(key,) + keyed] = (name, part.file, part.line_of((key,) + tuple(path)))
+            trees[key] = after
+    return out
+
+
+def round_fargate_size(td: dict[str, Any]) -> tuple[tuple[Any, Any], tuple[str, str]] | None:
+    """Round a Fargate task's cpu/memory up to the nearest valid pair, in place.
+
+    Returns ``((old cpu, old memory), (new cpu, new memory))`` when it changed them, else None.
+    """
+    from ..ecs.sizes import fargate_memory_choices, parse_cpu, parse_memory, round_up_fargate
+
+    compat = td.get("requiresCompatibilities")
+    if not isinstance(compat, list) or "FARGATE" not in compat:
+        return None
+    cpu, memory = parse_cpu(td.get("cpu")), parse_memory(td.get("memory"))
+    if cpu is None or memory is None or memory in fargate_memory_choices(cpu):
+        return None
+    windows = "WINDOWS" in str((td.get("runtimePlatform") or {}).get("operatingSystemFamily", "")).upper()
+    hit = round_up_fargate(cpu, memory, windows=windows)
+    if hit is None:
+        return None
+    old = (td.get("cpu"), td.get("memory"))
+    td["cpu"], td["memory"] = str(hit[0]), str(hit[1])
+    return old, (td["cpu"], td["memory"])

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Problem, SpecError, ValidationError
+from ..errors import ComposeError, Problem, SpecError, ValidationError
 from ..model import KubernetesSpec
 from ..spec.placeholders import KUBERNETES_NAME_RULES, Template, compile_template
-from .provenance import KeyedPath, _first_line, _keyed_leaves, _keyed_lines, _line_for, _nearest_origin, _original_tree
+from .provenance import KeyedPath, replaced_lists, _first_line, _keyed_leaves, _keyed_lines, _line_for, _nearest_origin, _original_tree
 
 if TYPE_CHECKING:
     from .core import Composer
@@ -210,3 +210,114 @@ def _check_flow_container(job: Mapping[str, Any], flow: str, file: str) -> None:
         )
 
 
+
+
+def quiet_k8s(composer: Composer, names: tuple[str, ...]) -> list[Problem]:
+    """Quiet overlays of one Kubernetes set: patches whose target selects nothing, and atomic
+    lists (tolerations, args, command, ...) that a later overlay replaced after an earlier one
+    set them. Builds the set once more with a patch hook; for ``validate`` and ``explain``."""
+    import os
+
+    from ..kustomize import build
+    from ..kustomize.loader import find_kustomization_file
+    from ..yamlio import load_file
+
+    spec = composer.spec
+    overlays = [spec.overlay(n) for n in names]
+    dirs = [(str(o.kubernetes) + os.sep, o.name) for o in overlays if o.kubernetes is not None]
+
+    def owner(file: str) -> str | None:
+        for prefix, name in dirs:
+            if file.startswith(prefix):
+                return name
+        return None
+
+    calls: list[tuple[str, int | None]] = []
+    tables: dict[int, dict[KeyedPath, tuple[str, int | None]]] = {}
+    out: list[Problem] = []
+    reported: set[tuple[Any, ...]] = set()
+
+    def on_patch(resource: Any, patch_file: str, patch_locations: Mapping[Any, Any], before: Mapping[str, Any]) -> None:
+        first = min((v[0] for v in patch_locations.values()), default=None) if patch_locations else None
+        calls.append((patch_file, first))
+        table = tables.setdefault(id(resource), {})
+        before_leaves = _keyed_leaves(before)
+        after_leaves = _keyed_leaves(resource.data)
+        me = owner(patch_file)
+        patch_tree = getattr(patch_locations, "tree", None)
+        lines = _keyed_lines(patch_tree, patch_locations) if patch_tree is not None else {}
+        for keyed_list, list_path in replaced_lists(before, resource.data):
+            origins = [v for k, v in table.items() if k[: len(keyed_list)] == keyed_list and owner(v[0]) not in (None, me)]
+            if not origins or me is None:
+                continue
+            origin = origins[0]
+            other = owner(origin[0])
+            if patch_tree is not None and _explicit_replace(patch_tree, list_path[-1]):
+                continue
+            key = (me, other, list_path)
+            if key in reported:
+                continue
+            reported.add(key)
+            from ..errors import format_path
+
+            out.append(Problem(
+                f"overlay {me!r} replaces {format_path(list_path)}, which overlay {other!r} set "
+                f"({composer._display(origin[0])}:{origin[1]}): a strategic merge replaces this list whole, "  # noqa: SLF001
+                f"so {other!r}'s items are lost when both apply; append with a JSON patch (`/-`) instead",
+                file=composer._display(patch_file), line=_line_for(lines, keyed_list) if lines else first,  # noqa: SLF001
+                path=list_path))
+        for keyed, (_path, value) in after_leaves.items():
+            old = before_leaves.get(keyed)
+            if old is None or old[1] != value:
+                table[keyed] = (patch_file, _line_for(lines, keyed) if lines else first)
+
+    try:
+        build(spec.targets["kubernetes"].base[0], merge_order=spec.merge_order,  # type: ignore[arg-type]
+              extra_components=[o.kubernetes for o in overlays if o.kubernetes is not None], on_patch=on_patch)
+    except Exception:  # noqa: BLE001 - the set's own build reports its errors
+        return out
+    for o in overlays:
+        if o.kubernetes is None:
+            continue
+        try:
+            kfile = find_kustomization_file(o.kubernetes)
+            doc = load_file(kfile)[0]
+        except (ComposeError, IndexError):
+            continue
+        entries = doc.data.get("patches") if isinstance(doc.data, dict) else None
+        if not isinstance(entries, list):
+            continue
+        kreal = str(kfile)
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
+                continue
+            if isinstance(entry.get("path"), str):
+                want = os.path.normpath(os.path.join(str(o.kubernetes), entry["path"]))
+                applied = any(f == want for f, _ in calls)
+            else:
+                start = doc.line_of(("patches", i)) or 0
+                end = (doc.line_of(("patches", i + 1)) or 10**9) if i + 1 < len(entries) else 10**9
+                applied = any(f == kreal and ln is not None and start <= ln < end for f, ln in calls)
+            if not applied:
+                target = ", ".join(f"{k}: {v}" for k, v in entry["target"].items())
+                out.append(Problem(
+                    f"overlay {o.name!r}: the patch's target ({target}) selects no resource of this build, so the "
+                    "patch changes nothing (Kustomize does not complain)",
+                    file=composer._display(kreal), line=doc.line_of(("patches", i, "target")),  # noqa: SLF001
+                    path=("patches", i, "target")))
+    return out
+
+
+def _explicit_replace(patch: Any, field_name: Any) -> bool:
+    """Whether ``patch`` replaces a list called ``field_name`` on purpose (``$patch: replace``)."""
+    stack = [patch]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            value = node.get(field_name)
+            if isinstance(value, list) and any(isinstance(i, dict) and i.get("$patch") == "replace" for i in value):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False

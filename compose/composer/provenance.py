@@ -9,7 +9,7 @@ the data (path -> file:line), never inside the manifests.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ComposeError
@@ -127,20 +127,26 @@ class Explanation:
         selection: profile, parameters with their sources, overlay decisions with reasons.
         spec: the built spec.
         origins: per output document, the origin of every leaf field.
+        warnings: quiet overlays of this overlay set and API-server warnings.
+        notes: facts worth knowing (Fargate size rounded, per-run values in the ECS task
+            definition).
     """
 
     target: str
     selection: "Selection"
     spec: "Spec"
     origins: list[list[FieldOrigin]]
+    warnings: list[Any] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"target: {self.target}"]
         out += self.selection.explain()
         undeclared = sorted(self.selection.params.undeclared)
         out.append("ignored metadata (no parameter declares it): " + (", ".join(undeclared) if undeclared else "(none)"))
-        for w in self.selection.warnings:
+        for w in [*self.selection.warnings, *self.warnings]:
             out.append(f"warning: {w}")
+        out += [f"note: {n}" for n in self.notes]
         for i, doc_origins in enumerate(self.origins):
             doc = self.spec.documents()[i]
             kind = doc.get("kind") if isinstance(doc, dict) else None
@@ -196,3 +202,43 @@ def _original_tree(res: Any) -> Any:
             return doc.data
     return None
 
+
+
+def _lists(tree: Any, keyed: KeyedPath = (), plain: tuple[Any, ...] = ()) -> dict[KeyedPath, tuple[tuple[Any, ...], list[Any]]]:
+    """Every list of ``tree`` by keyed path: (plain path, the list)."""
+    out: dict[KeyedPath, tuple[tuple[Any, ...], list[Any]]] = {}
+    stack: list[tuple[Any, KeyedPath, tuple[Any, ...]]] = [(tree, keyed, plain)]
+    while stack:
+        node, k, p = stack.pop()
+        if isinstance(node, dict):
+            for key, v in node.items():
+                stack.append((v, k + (key,), p + (key,)))
+        elif isinstance(node, list):
+            out[k] = (p, node)
+            for i, v in enumerate(node):
+                stack.append((v, k + (_item_key(v, i),), p + (i,)))
+    return out
+
+
+def replaced_lists(before: Any, after: Any) -> list[tuple[KeyedPath, tuple[Any, ...]]]:
+    """Lists of ``before`` that ``after`` replaced: some item of the old list is gone from
+    the list at the same place (a keyed merge keeps every old item; a replacement does not).
+    Returns ``(keyed path, plain path)`` of each, outermost first."""
+    old = _lists(before)
+    new = _lists(after)
+    out = []
+    for k, (p, items) in old.items():
+        if not items:
+            continue
+        hit = new.get(k)
+        now = hit[1] if hit is not None else []
+        ids = {_item_key(v, i) for i, v in enumerate(now)}
+        if any((item not in now) if isinstance(_item_key(item, i), int) else (_item_key(item, i) not in ids)
+               for i, item in enumerate(items)):
+            out.append((k, p))
+    out.sort(key=lambda kp: len(kp[0]))
+    kept: list[tuple[KeyedPath, tuple[Any, ...]]] = []
+    for k, p in out:
+        if not any(k[: len(q)] == q for q, _ in kept):
+            kept.append((k, p))
+    return kept

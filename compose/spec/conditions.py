@@ -341,6 +341,25 @@ class Condition:
         """The condition as one readable line: ``job_profile == gpu and memory >= 16Gi``."""
         return self._root.text()
 
+    def operands(self) -> dict[str, list[tuple[str, Any]]]:
+        """Per key read, the ``(operator, operand)`` pairs it is tested with (for finding
+        metadata that makes the condition hold or fail: ``compose validate``)."""
+        out: dict[str, list[tuple[str, Any]]] = {}
+        stack: list[_Node] = [self._root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Cmp):
+                out.setdefault(node.key, []).append((node.op, node.operand))
+            elif isinstance(node, _In):
+                out.setdefault(node.key, []).extend(("==", o) for o in node.options)
+            elif isinstance(node, _Exists):
+                out.setdefault(node.key, []).append(("exists", node.want))
+            elif isinstance(node, _Not):
+                stack.append(node.inner)
+            elif isinstance(node, (_All, _Any)):
+                stack.extend(node.parts)
+        return out
+
     def __repr__(self) -> str:
         return f"Condition({self.describe()!r})"
 

@@ -68,9 +68,9 @@ def _make_repo(case: dict[str, Any], tmp: Path) -> Path:
 
 
 def test_every_case_file_is_read() -> None:
-    assert len(CASES) >= 2
+    assert len(CASES) >= 6
     names = [p.values[0]["name"] for p in _cases()]
-    assert len(names) >= 15
+    assert len(names) >= 45
 
 
 @pytest.mark.parametrize("case", _cases())
