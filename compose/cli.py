@@ -276,7 +276,9 @@ def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metad
 
 @cli.command()
 @_root_arg
-def profiles(root: Path | None) -> None:
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object for tools (profiles, overlays with targets and conditions, parameters).")
+def profiles(root: Path | None, output: str) -> None:
     """List the profiles, overlays (with their conditions) and parameters."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
@@ -284,8 +286,13 @@ def profiles(root: Path | None) -> None:
     from .spec import load_spec
 
     spec = load_spec(directory)
+    if output == "json":
+        from .yamlio import dump_json
+
+        _write(dump_json(_profiles_data(spec)))
+        return
     out = [f"spec repo: {spec.root}", f"targets: {', '.join(spec.targets)}",
-           f"profile key: {spec.profile_key}", "", "profiles:"]
+           f"profile key: {spec.profile_key}", f"default profile: {spec.default_profile or '(none)'}", "", "profiles:"]
     for p in spec.profiles.values():
         params = ", ".join(f"{k}={v}" for k, v in p.raw_parameters.items())
         out.append(f"  {p.name}: {', '.join(p.overlays) or '(no overlays)'}" + (f"  [{params}]" if params else ""))
@@ -301,6 +308,50 @@ def profiles(root: Path | None) -> None:
     for name, decl in spec.parameters.items():
         out.append(f"  {name}: {decl.describe()}")
     _write("\n".join(out) + "\n")
+
+
+def _profiles_data(spec: Any) -> dict[str, Any]:
+    """What `compose profiles -o json` prints: plain JSON data, quantities as strings."""
+    from .spec.metadata import MISSING
+    from .spec.quantity import Quantity
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Quantity):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    params = {}
+    for name, d in spec.parameters.items():
+        entry: dict[str, Any] = {"type": d.type}
+        if d.default is not MISSING:
+            entry["default"] = plain(d.default)
+        if d.required:
+            entry["required"] = True
+        for key, value in (("values", d.values), ("pattern", d.pattern), ("minimum", d.minimum),
+                           ("maximum", d.maximum)):
+            if value is not None:
+                entry[key] = plain(value)
+        if d.description:
+            entry["description"] = d.description
+        params[name] = entry
+    return {
+        "root": str(spec.root),
+        "targets": list(spec.targets),
+        "profileKey": spec.profile_key,
+        "defaultProfile": spec.default_profile,
+        "profiles": {p.name: {"overlays": list(p.overlays), "parameters": plain(p.raw_parameters),
+                              "description": p.description} for p in spec.profiles.values()},
+        "overlays": [{"name": o.name, "targets": list(o.targets()),
+                      "when": plain(o.when.source) if o.when is not None else None,
+                      "condition": o.when.describe() if o.when is not None else None,
+                      "description": o.description} for o in spec.overlays],
+        "parameters": params,
+        "metadata": {"unknownKeys": spec.unknown_keys, "rawKeys": list(spec.raw_keys)},
+    }
 
 
 @cli.command()
