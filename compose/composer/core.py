@@ -147,6 +147,8 @@ class Composer:
         from .validation import explain_notes, quiet_warnings
 
         warnings = list(getattr(compiled, "warnings", [])) + quiet_warnings(self, target, names)
+        if self.strict and warnings:
+            raise ValidationError(warnings, what=f"the {target} build (--strict: warnings are errors)", step="explain")
         notes = explain_notes(self, target, compiled, selection, context)
         return Explanation(target=target, selection=selection, spec=spec, origins=origins,
                            warnings=warnings, notes=notes)
@@ -271,6 +273,9 @@ class Composer:
         compiled = self._compiled(target, names)
         if compiled.error is not None:
             raise compiled.error
+        if self.strict and getattr(compiled, "warnings", None):
+            raise ValidationError(list(compiled.warnings), what=f"the {target} build (--strict: warnings are errors)",
+                                  step="validate")
         run = self._context(context)
         values = substitution_values(selection.params, run)
         run_id = run.run_id if context is not None else ""
