@@ -37,6 +37,9 @@ integer, a quantity for a quantity, a string for a string, one of the values for
 enums cannot be ordered. A raw metadata key is unknown at load: ordering operands must still be
 numbers or quantities, and at build time a value that is not a number or quantity makes an
 ordering test fail, with the reason saying so. Declare a parameter to get strict checking.
+A key that is neither a declared parameter, the profile key, nor listed under
+``metadata.rawKeys`` in compose.yaml is reported when the spec repo loads (a typo such as
+``spto`` would compare a key nobody sets): see :mod:`compose.spec.repo`.
 
 **Evaluation** returns ``(matched, reason)`` for ``compose explain``; reasons state facts:
 ``memory=32Gi >= 16Gi``, ``memory=8Gi < 16Gi``, ``job_profile=cpu != gpu``,
