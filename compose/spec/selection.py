@@ -37,6 +37,8 @@ __all__ = ["OverlayDecision", "Selection", "select", "DEFAULT_PROFILE"]
 
 #: The profile used when the metadata names none.
 DEFAULT_PROFILE = "default"
+#: Unknown metadata keys reported one by one at most (then a count).
+_MAX_REPORTED = 20
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,16 @@ def _unknown_keys(spec: SpecRepo, params: ResolvedParams, strict: bool) -> tuple
         return ()
     candidates = sorted(set(spec.parameters) | {spec.profile_key})
     problems = []
-    for key in unknown:
+    for key in unknown[:_MAX_REPORTED]:
         layer = params.metadata.origins.get(key)
         source = f" (from {layer.name})" if layer is not None else ""
+        shown = key if len(key) <= 60 else key[:57] + "..."
+        hint = did_you_mean(key, candidates) if len(key) <= 100 else ""
         problems.append(Problem(
-            f"metadata key {key!r}{source} is not a declared parameter and nothing reads it{did_you_mean(key, candidates)}",
+            f"metadata key {shown!r}{source} is not a declared parameter and nothing reads it{hint}",
             file=layer.file if layer is not None else None, line=layer.line_of(key) if layer is not None else None))
+    if len(unknown) > _MAX_REPORTED:
+        problems.append(Problem(f"... and {len(unknown) - _MAX_REPORTED} more metadata keys nothing reads"))
     if strict or spec.unknown_keys == "error":
         raise_problems(problems, "run metadata", step="select")
     return tuple(problems)

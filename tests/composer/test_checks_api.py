@@ -122,3 +122,25 @@ def test_formats(rule: str, value: str, ok: bool) -> None:
     from compose.k8s.apiserver import check_format
 
     assert (check_format(rule, value) is None) is ok
+
+
+def test_plain_kustomization_with_an_imageless_container_matches_kubectl(tmp_path: Path, cli_run: Any) -> None:
+    """The API-server checks belong to spec repos: a plain kustomization builds as kubectl does."""
+    import subprocess
+
+    import yaml
+
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not on the PATH")
+    (tmp_path / "kustomization.yaml").write_text("resources: [job.yaml]\npatches:\n- path: patch.yaml\n")
+    (tmp_path / "job.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n"
+        "      restartPolicy: Never\n      containers:\n      - {name: flow, image: busybox}\n")
+    (tmp_path / "patch.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: flwo\n        env: [{name: A, value: '1'}]\n")
+    ours = cli_run("build", tmp_path)
+    assert ours.exit_code == 0 and ours.stderr == ""
+    theirs = subprocess.run([kubectl, "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
+    assert yaml.safe_load(ours.stdout) == yaml.safe_load(theirs.stdout)
