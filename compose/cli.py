@@ -253,13 +253,21 @@ def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metad
     failed = report.failed
     if report.problems:
         if failed:
-            click.echo(f"compose: {len(failed)} of {len(report.sets)} overlay sets fail "
-                       f"({len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}):", err=True)
+            # sets failing with the same problems are shown once, with how many share them
+            groups: dict[tuple[str, ...], list[Any]] = {}
             for s in failed:
-                click.echo(f"{s.label}:", err=True)
-                for p in s.problems:
-                    shown = Problem(p.message, file=p.file, line=p.line, path=p.path)
-                    click.echo(f"  - {shown}", err=True)
+                key = tuple(str(Problem(p.message, file=p.file, line=p.line, path=p.path)) for p in s.problems)
+                groups.setdefault(key, []).append(s)
+            click.echo(f"compose: {len(failed)} of {len(report.sets)} overlay sets fail "
+                       f"({len(groups)} distinct failure{'s' if len(groups) != 1 else ''}):", err=True)
+            for key, sets_ in groups.items():
+                more = f", and {len(sets_) - 1} more set{'s' if len(sets_) != 2 else ''} with the same problems" \
+                    if len(sets_) > 1 else ""
+                click.echo(f"{sets_[0].label}{more}:", err=True)
+                for line in key:
+                    click.echo(f"  - {line}", err=True)
+                for other in sets_[1:4]:
+                    click.echo(f"    also: {other.label}", err=True)
         else:
             click.echo(f"compose: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}:", err=True)
             for p in report.problems:

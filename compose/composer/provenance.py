@@ -141,7 +141,7 @@ class Explanation:
 
     def lines(self) -> list[str]:
         out = [f"target: {self.target}"]
-        out += self.selection.explain()
+        out += self.selection.explain(self.target)
         undeclared = sorted(self.selection.params.undeclared)
         out.append("ignored metadata (no parameter declares it): " + (", ".join(undeclared) if undeclared else "(none)"))
         for w in [*self.selection.warnings, *self.warnings]:

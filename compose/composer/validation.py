@@ -6,8 +6,9 @@ For each set compose looks for **metadata that selects it** (a witness): the pro
 to each profile, and each key the conditions read set to a value taken from the conditions'
 own operands (``memory: {">=": 16Gi}`` tries 16Gi, 32Gi and 8Gi; a boolean tries its other
 value), on top of the metadata given (``--set``, ``--metadata``; keys given there stay
-fixed). A set is built with its witness's parameter values, so a value-dependent problem
-(a profile plus a condition that conflict) fails here, not at run time. A set no metadata
+fixed). A set is built with the parameter values of every witness found for it (the simplest
+first), so a value-dependent problem (a profile plus a condition that conflict, a memory
+value no Fargate size has) fails here, not at run time; the report names the metadata. A set no metadata
 selects (an overlay alone, when only profiles list it) is built with the defaults.
 
 Reported per failing set: the target, the overlays, the metadata that selects it, and every
@@ -118,22 +119,28 @@ def validate_all(composer: Composer, layers: Sequence[MetadataLayer | tuple[str,
     seen_warnings: dict[str, Problem] = {}
     for w in base.warnings:
         seen_warnings.setdefault(str(w), w)
-    for target in targets or composer.targets:
-        witnesses = _witnesses(composer, target, layers, fixed)
+    chosen = list(targets or composer.targets)
+    all_witnesses = _witnesses(composer, chosen, layers, fixed)
+    for target in chosen:
+        witnesses = all_witnesses[target]
         reachable = composer._reachable_sets(target) or []  # noqa: SLF001 - same package
         order = dict.fromkeys([*witnesses, *composer._interesting_sets(target), *reachable])  # noqa: SLF001
         for names in order:
-            hit = witnesses.get(names)
-            if hit is not None:
-                md, selection = hit
-            else:
-                md, selection = None, _forced(base, names, target)
+            # every metadata found for the set, the simplest first: the values differ, and a
+            # value-dependent problem (a Fargate size, a format) shows with some of them only
+            tries: list[tuple[dict[str, Any] | None, Selection]] = list(witnesses.get(names) or [])
+            if not tries:
+                tries = [(None, _forced(base, names, target))]
+            failed: list[Problem] = []
+            for md, selection in tries:
+                try:
+                    composer._build_selected(target, selection, context)  # noqa: SLF001
+                except ComposeError as exc:
+                    failed = _nested(exc, f"{target} [{', '.join(names) or 'base only'}] ({describe_metadata(md)})")
+                    break
+            md = md if failed else tries[0][0]
             label = f"{target} [{', '.join(names) or 'base only'}] ({describe_metadata(md)})"
-            rep = SetReport(target=target, overlays=names, selected_by=md, label=label)
-            try:
-                composer._build_selected(target, selection, context)  # noqa: SLF001
-            except ComposeError as exc:
-                rep.problems = _nested(exc, label)
+            rep = SetReport(target=target, overlays=names, selected_by=md, label=label, problems=failed)
             compiled = composer._compiled(target, names)  # noqa: SLF001
             rep.warnings = list(getattr(compiled, "warnings", []))
             for w in rep.warnings:
@@ -168,8 +175,10 @@ def _forced(base: Selection, names: tuple[str, ...], target: str) -> Selection:
 def _candidates(composer: Composer, key: str, tests: list[tuple[str, Any]]) -> list[Any]:
     decl = composer.spec.parameters.get(key)
     out: list[Any] = [_ABSENT]
+    # a value equal to the default builds what absence builds, unless a profile sets the key
+    redundant = decl is not None and not any(key in p.parameters for p in composer.spec.profiles.values())
     if decl is not None and decl.type == "boolean":
-        return [_ABSENT, True, False]
+        return [_ABSENT] + [v for v in (True, False) if not (redundant and decl.default is v)]
     if decl is not None and decl.type == "enum" and decl.values is not None and len(decl.values) <= 8:
         return [_ABSENT, *decl.values]
     for op, operand in tests:
@@ -203,12 +212,15 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Quantity) else value
 
 
-def _witnesses(composer: Composer, target: str, layers: Sequence[Any], fixed: set[str]
-               ) -> dict[tuple[str, ...], tuple[dict[str, Any], Selection]]:
+def _witnesses(composer: Composer, targets: Sequence[str], layers: Sequence[Any], fixed: set[str]
+               ) -> dict[str, dict[tuple[str, ...], list[tuple[dict[str, Any], Selection]]]]:
+    """Per target, per overlay set: the metadata found to select it (simplest first)."""
     spec = composer.spec
     tests: dict[str, list[tuple[str, Any]]] = {}
     for o in spec.overlays:
-        if o.when is not None and target in o.targets():
+        # every target's conditions: a value chosen for one target's overlay (memory >= 16Gi)
+        # reaches the other target's spec too
+        if o.when is not None:
             for key, pairs in o.when.operands().items():
                 if key not in fixed and key.split(".")[0] not in fixed:
                     tests.setdefault(key, []).extend(pairs)
@@ -231,7 +243,8 @@ def _witnesses(composer: Composer, target: str, layers: Sequence[Any], fixed: se
         profiles: list[Any] = [_ABSENT]
     else:
         profiles = list(spec.profiles)
-    found: dict[tuple[str, ...], tuple[dict[str, Any], Selection]] = {}
+    found: dict[str, dict[tuple[str, ...], list[tuple[dict[str, Any], Selection]]]] = {t: {} for t in targets}
+    seen: set[tuple[Any, ...]] = set()
     for profile in profiles:
         for combo in combos:
             md: dict[str, Any] = {} if profile is _ABSENT else {spec.profile_key: profile}
@@ -247,11 +260,16 @@ def _witnesses(composer: Composer, target: str, layers: Sequence[Any], fixed: se
                 selection = select(spec, [*layers, MetadataLayer("validate", {**nested, **md})])
             except ComposeError:
                 continue
-            names = tuple(o.name for o in selection.overlays_for(target))
-            if names not in found:
-                shown = dict(md)
-                shown.update({k: v for k, v in zip(keys, combo) if v is not _ABSENT and "." in k})
-                found[names] = (shown, selection)
+            values = (selection.profile.name if selection.profile else None,
+                      tuple(sorted((k, repr(v)) for k, v in selection.params.values.items())))
+            shown = dict(md)
+            shown.update({k: v for k, v in zip(keys, combo) if v is not _ABSENT and "." in k})
+            for target in targets:
+                names = tuple(o.name for o in selection.overlays_for(target))
+                if (target, names, values) in seen:
+                    continue  # the same build as one already found
+                seen.add((target, names, values))
+                found[target].setdefault(names, []).append((shown, selection))
     return found
 
 

@@ -148,6 +148,11 @@ _FORMAT_TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("env", "*", "name"), "env-name"),
 )
 
+_BY_LAST: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+for _suffix, _rule in _FORMAT_TABLE:
+    _BY_LAST[_suffix[-1]] = _BY_LAST.get(_suffix[-1], ()) + ((_suffix, _rule),)
+_BY_LAST.setdefault("*", ())
+
 _VOLUME_SOURCES = (
     "hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs",
     "iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker",
@@ -166,7 +171,10 @@ def format_rule(path: Sequence[Any]) -> str | None:
     >>> format_rule(("spec", "template", "spec", "containers", 0, "envFrom", 0, "secretRef", "name"))
     'dns1123-subdomain'
     """
-    for suffix, rule in _FORMAT_TABLE:
+    if not path:
+        return None
+    last = path[-1]
+    for suffix, rule in (_BY_LAST.get(last, ()) if isinstance(last, str) else ()) + _BY_LAST["*"]:
         n = len(suffix)
         if len(path) < n:
             continue

@@ -87,8 +87,9 @@ class Selection:
         """The applied overlays that have a part for ``target``."""
         return tuple(o for o in self.overlays if target in o.targets())
 
-    def explain(self) -> list[str]:
-        """Lines for ``compose explain``: profile, parameters with sources, overlays with reasons."""
+    def explain(self, target: str | None = None) -> list[str]:
+        """Lines for ``compose explain``: profile, parameters with sources, overlays with reasons
+        (with ``target``, an applied overlay without a part for it says so)."""
         via = f"  (from {self.profile_source})" if self.profile and self.profile_source else ""
         lines = [f"profile: {self.profile.name if self.profile else '(none)'}{via}", "parameters:"]
         read = {k.split(".")[0] for d in self.decisions if d.overlay.when is not None for k in d.overlay.when.keys}
@@ -100,7 +101,10 @@ class Selection:
         lines.append("overlays:")
         for d in self.decisions:
             mark = "+" if d.applied else "-"
-            lines.append(f"  {mark} {d.overlay.name}: {d.reason}" if d.reason else f"  {mark} {d.overlay.name}")
+            line = f"  {mark} {d.overlay.name}: {d.reason}" if d.reason else f"  {mark} {d.overlay.name}"
+            if d.applied and target is not None and target not in d.overlay.targets():
+                line += f" (it has no {target} part: nothing to apply)"
+            lines.append(line)
         return lines
 
 
