@@ -27,8 +27,9 @@ threads.
 >>> spec.job["spec"]["template"]["spec"]["containers"][0]["name"]       # doctest: +SKIP
 
 The package splits along the seams: :mod:`.core` (the Composer: metadata layers, selection,
-the per-set cache, validate), :mod:`.kubernetes` and :mod:`.ecs` (each target's compile and
-render), :mod:`.provenance` (which file and line set each field; ``explain``).
+the per-set cache), :mod:`.kubernetes` and :mod:`.ecs` (each target's compile, render and
+quiet-overlay analysis), :mod:`.provenance` (which file and line set each field; ``explain``),
+:mod:`.validation` (``compose validate``: every selectable set, the metadata selecting it).
 """
 
 from __future__ import annotations
