@@ -241,7 +241,8 @@ class SpecRepo:
 
     def known_keys(self) -> frozenset[str]:
         """Metadata keys compose reads: parameters, the profile key, condition keys, raw keys."""
-        keys = set(self.parameters) | {self.profile_key} | set(self.raw_keys) | {"run", "flow", "deployment"}
+        keys = set(self.parameters) | {self.profile_key} | {"run", "flow", "deployment"}
+        keys.update(k.split(".", 1)[0] for k in self.raw_keys)
         for o in self.overlays:
             if o.when is not None:
                 keys.update(k.split(".", 1)[0] for k in o.when.keys)
@@ -423,7 +424,7 @@ class _Loader:
                 continue
             for key in sorted(o.when.keys):
                 root = key.split(".", 1)[0]
-                if root in known:
+                if root in known or key in known:
                     continue
                 at = _find_key(self.doc.data, ("overlays", o.index_in_file, "when"), key)
                 out.append(problem_at(
