@@ -222,7 +222,7 @@ def _witnesses(composer: Composer, targets: Sequence[str], layers: Sequence[Any]
         # reaches the other target's spec too
         if o.when is not None:
             for key, pairs in o.when.operands().items():
-                if key not in fixed and key.split(".")[0] not in fixed:
+                if key not in fixed and key.split(".")[0] not in fixed and key != spec.profile_key:
                     tests.setdefault(key, []).extend(pairs)
     keys = sorted(tests)
     options = [_candidates(composer, k, tests[k]) for k in keys]
