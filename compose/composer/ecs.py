@@ -265,7 +265,7 @@ def _suggest_container_names(td: Mapping[str, Any], problems: Sequence[Any]) -> 
         if len(path) == 3 and path[0] == "containerDefinitions" and path[2] == "image" and isinstance(path[1], int) \
                 and path[1] < len(containers) and isinstance(containers[path[1]], dict):
             name = containers[path[1]].get("name")
-            hit = closest(name, named) if isinstance(name, str) else None
+            hit = closest(name, named) if isinstance(name, str) and len(name) <= 253 else None
             if hit:
                 p.message += (f" (container {name!r}: did you mean {hit!r}? An overlay naming a container the base "
                               "lacks adds a new container)")

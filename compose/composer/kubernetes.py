@@ -144,7 +144,7 @@ def _suggest_container_names(job: Mapping[str, Any], problems: list[Problem]) ->
         if p.path and p.path[-1] == "image" and "has no image" in p.message:
             container = _get(job, p.path[:-1])
             name = container.get("name") if isinstance(container, dict) else None
-            hit = closest(name, named) if isinstance(name, str) else None
+            hit = closest(name, named) if isinstance(name, str) and len(name) <= 253 else None
             if hit:
                 p.message += (f"; did you mean {hit!r}? A strategic merge patch naming a container the base "
                               f"lacks adds a new container")

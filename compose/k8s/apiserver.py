@@ -362,7 +362,7 @@ def _check_formats(node: Any, path: Path, skipped: frozenset[Path], out: list[Pr
                     why = FORMATS[rule](v)
                     if why:
                         out.append(Problem(f"{v!r} {why}", path=here))
-                if rule is not None and path[-1:] in (("labels",), ("matchLabels",), ("nodeSelector",)):
+                if rule is not None and isinstance(k, str) and path[-1:] in (("labels",), ("matchLabels",), ("nodeSelector",)):
                     why = _label_key(k)
                     if why:
                         out.append(Problem(f"label key {k!r} {why}", path=here))
