@@ -20,7 +20,7 @@ from ._output import kustomize_output, spec_root as _spec_root
 from ._output import render as _render
 from ._output import report as _fail
 from .constants import SPEC_FILE
-from .errors import ComposeError, UsageError
+from .errors import ComposeError, Problem, UsageError
 
 
 class _Group(click.Group):
@@ -59,6 +59,11 @@ _root_arg = click.argument(
 )
 
 
+_strict_option = click.option(
+    "--strict", is_flag=True,
+    help="Make warnings errors: unknown metadata keys, conditions on undeclared keys, quiet overlays.")
+
+
 def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for opt in reversed(
         [
@@ -73,6 +78,7 @@ def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--run-name", default=None, help="The run's name (${run.name})."),
             click.option("--flow-name", default=None, help="The flow's name (${flow.name})."),
             click.option("--deployment", default=None, help="The deployment's name (${deployment.name})."),
+            _strict_option,
         ]
     ):
         fn = opt(fn)
@@ -102,10 +108,14 @@ def _context(run_id: str | None, run_name: str | None, flow_name: str | None, de
     return FlowRun(id=run_id, name=run_name or "", flow_name=flow_name or "", deployment=deployment or "")
 
 
-def _load(root: Path) -> Any:
+def _warn(problem: Any) -> None:
+    click.echo(f"compose: warning: {problem}", err=True)
+
+
+def _load(root: Path, strict: bool = False) -> Any:
     from .composer import Composer
 
-    return Composer.load(root)
+    return Composer.load(root, strict=strict, on_warning=_warn)
 
 
 # --- build ---------------------------------------------------------------------------------------
@@ -120,7 +130,7 @@ def _load(root: Path) -> Any:
                    "`aws ecs register-task-definition --cli-input-json` takes it.")
 def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
           run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
-          output: str) -> None:
+          strict: bool, output: str) -> None:
     """Print the built spec of ROOT (default: the current directory).
 
     ROOT with a compose.yaml is a spec repo: metadata (--set, --metadata) selects the
@@ -129,12 +139,12 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
     """
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
-        if sets or metadata_files or target or run_id or output == "cli-input-json":
-            raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id and "
+        if sets or metadata_files or target or run_id or strict or output == "cli-input-json":
+            raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id, --strict and "
                              "-o cli-input-json apply to spec repos only")
         _write(kustomize_output(directory, output))
         return
-    composer = _load(directory)
+    composer = _load(directory, strict)
     spec = composer.build(_layers(metadata_files, sets), target=target,
                           context=_context(run_id, run_name, flow_name, deployment))
     if output == "cli-input-json":
@@ -154,13 +164,14 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
 @_root_arg
 @_selection_options
 def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
-            run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None) -> None:
+            run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
+            strict: bool) -> None:
     """Explain a build: parameters and where each came from, each overlay and why it
     applied or not, and for every field of the result the file and line that set it last."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: explain works on spec repos")
-    composer = _load(directory)
+    composer = _load(directory, strict)
     result = composer.explain(_layers(metadata_files, sets), target=target,
                               context=_context(run_id, run_name, flow_name, deployment))
     _write("\n".join(result.lines()) + "\n")
@@ -183,7 +194,7 @@ def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metada
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the specs differ (as `git diff --exit-code`).")
 def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
          run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
-         left_sets: tuple[str, ...], right_sets: tuple[str, ...], left_metadata: tuple[Path, ...],
+         strict: bool, left_sets: tuple[str, ...], right_sets: tuple[str, ...], left_metadata: tuple[Path, ...],
          right_metadata: tuple[Path, ...], exit_code: bool) -> None:
     """A unified diff of the specs built for two metadata sets.
 
@@ -197,7 +208,7 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: diff works on spec repos")
-    composer = _load(directory)
+    composer = _load(directory, strict)
     context = _context(run_id, run_name, flow_name, deployment)
     common = _layers(metadata_files, ())
     texts = []
@@ -221,30 +232,61 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
 
 @cli.command()
 @_root_arg
-def validate(root: Path | None) -> None:
-    """Build every profile and every overlay alone, for every target it provides, and
-    report every problem at once (exit status 1 when there is any)."""
+@_selection_options
+def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
+             run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
+             strict: bool) -> None:
+    """Build every overlay set that metadata can select, for every target, and report each
+    failing set with the metadata that selects it and every problem (exit status 1 when
+    any fails). --set and --metadata give the metadata every build starts from (required
+    parameters, fixed keys). Quiet overlays are warnings (errors under --strict)."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
         raise UsageError(f"{directory} has no {SPEC_FILE}: validate works on spec repos")
-    composer = _load(directory)
-    problems = composer.validate()
-    if problems:
-        click.echo(f"compose: {len(problems)} problem{'s' if len(problems) != 1 else ''}:", err=True)
-        for p in problems:
-            click.echo(f"  - {p}", err=True)
+    composer = _load(directory, strict)
+    report = composer.validate_report(_layers(metadata_files, sets), target=target,
+                                      context=_context(run_id, run_name, flow_name, deployment))
+    for w in report.warnings:
+        click.echo(f"compose: {'error' if strict else 'warning'}: {w}", err=True)
+    for note in report.notes:
+        click.echo(f"compose: note: {note}", err=True)
+    failed = report.failed
+    if report.problems:
+        if failed:
+            # sets failing with the same problems are shown once, with how many share them
+            groups: dict[tuple[str, ...], list[Any]] = {}
+            for s in failed:
+                key = tuple(str(Problem(p.message, file=p.file, line=p.line, path=p.path)) for p in s.problems)
+                groups.setdefault(key, []).append(s)
+            click.echo(f"compose: {len(failed)} of {len(report.sets)} overlay sets fail "
+                       f"({len(groups)} distinct failure{'s' if len(groups) != 1 else ''}):", err=True)
+            for key, sets_ in groups.items():
+                more = f", and {len(sets_) - 1} more set{'s' if len(sets_) != 2 else ''} with the same problems" \
+                    if len(sets_) > 1 else ""
+                click.echo(f"{sets_[0].label}{more}:", err=True)
+                for line in key:
+                    click.echo(f"  - {line}", err=True)
+                for other in sets_[1:4]:
+                    click.echo(f"    also: {other.label}", err=True)
+        else:
+            click.echo(f"compose: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}:", err=True)
+            for p in report.problems:
+                click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    if strict and report.warnings:
+        click.echo(f"compose: {len(report.warnings)} warning{'s' if len(report.warnings) != 1 else ''} (--strict)", err=True)
         sys.exit(1)
     spec = composer.spec
-    builds = sum(
-        len(spec.profiles or [None]) + sum(1 for o in spec.overlays if t in o.targets()) for t in spec.targets
-    )
-    _write(f"ok: {builds} builds valid ({', '.join(spec.targets)}; "
+    per = ", ".join(f"{t}: {sum(1 for s in report.sets if s.target == t)}" for t in dict.fromkeys(s.target for s in report.sets))
+    _write(f"ok: {len(report.sets)} overlay sets valid ({per}; "
            f"{len(spec.profiles)} profiles, {len(spec.overlays)} overlays)\n")
 
 
 @cli.command()
 @_root_arg
-def profiles(root: Path | None) -> None:
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object for tools (profiles, overlays with targets and conditions, parameters).")
+def profiles(root: Path | None, output: str) -> None:
     """List the profiles, overlays (with their conditions) and parameters."""
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
@@ -252,8 +294,13 @@ def profiles(root: Path | None) -> None:
     from .spec import load_spec
 
     spec = load_spec(directory)
+    if output == "json":
+        from .yamlio import dump_json
+
+        _write(dump_json(_profiles_data(spec)))
+        return
     out = [f"spec repo: {spec.root}", f"targets: {', '.join(spec.targets)}",
-           f"profile key: {spec.profile_key}", "", "profiles:"]
+           f"profile key: {spec.profile_key}", f"default profile: {spec.default_profile or '(none)'}", "", "profiles:"]
     for p in spec.profiles.values():
         params = ", ".join(f"{k}={v}" for k, v in p.raw_parameters.items())
         out.append(f"  {p.name}: {', '.join(p.overlays) or '(no overlays)'}" + (f"  [{params}]" if params else ""))
@@ -269,6 +316,50 @@ def profiles(root: Path | None) -> None:
     for name, decl in spec.parameters.items():
         out.append(f"  {name}: {decl.describe()}")
     _write("\n".join(out) + "\n")
+
+
+def _profiles_data(spec: Any) -> dict[str, Any]:
+    """What `compose profiles -o json` prints: plain JSON data, quantities as strings."""
+    from .spec.metadata import MISSING
+    from .spec.quantity import Quantity
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Quantity):
+            return str(value)
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    params = {}
+    for name, d in spec.parameters.items():
+        entry: dict[str, Any] = {"type": d.type}
+        if d.default is not MISSING:
+            entry["default"] = plain(d.default)
+        if d.required:
+            entry["required"] = True
+        for key, value in (("values", d.values), ("pattern", d.pattern), ("minimum", d.minimum),
+                           ("maximum", d.maximum)):
+            if value is not None:
+                entry[key] = plain(value)
+        if d.description:
+            entry["description"] = d.description
+        params[name] = entry
+    return {
+        "root": str(spec.root),
+        "targets": list(spec.targets),
+        "profileKey": spec.profile_key,
+        "defaultProfile": spec.default_profile,
+        "profiles": {p.name: {"overlays": list(p.overlays), "parameters": plain(p.raw_parameters),
+                              "description": p.description} for p in spec.profiles.values()},
+        "overlays": [{"name": o.name, "targets": list(o.targets()),
+                      "when": plain(o.when.source) if o.when is not None else None,
+                      "condition": o.when.describe() if o.when is not None else None,
+                      "description": o.description} for o in spec.overlays],
+        "parameters": params,
+        "metadata": {"unknownKeys": spec.unknown_keys, "rawKeys": list(spec.raw_keys)},
+    }
 
 
 @cli.command()

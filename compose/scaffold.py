@@ -31,6 +31,7 @@ targets:
     version: "1.32"
   ecs:
     base: bases/ecs
+    fargateSizes: roundUp     # a cpu/memory pair Fargate lacks is rounded up to the next valid size
 parameters:
   job_profile:
     type: enum

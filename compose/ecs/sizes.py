@@ -28,7 +28,7 @@ import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-__all__ = ["FargateSize", "FARGATE_SIZES", "parse_cpu", "parse_memory", "fargate_memory_choices"]
+__all__ = ["FargateSize", "FARGATE_SIZES", "parse_cpu", "parse_memory", "fargate_memory_choices", "round_up_fargate"]
 
 
 class FargateSize(NamedTuple):
@@ -76,6 +76,28 @@ def fargate_memory_choices(cpu: int) -> tuple[int, ...]:
     if cpu == 256:
         return (512, 1024, 2048)
     return tuple(row.memory_values())
+
+
+def round_up_fargate(cpu: int, memory: int, *, windows: bool = False) -> tuple[int, int] | None:
+    """The smallest valid Fargate size with at least ``cpu`` units and ``memory`` MiB.
+
+    The CPU is the smallest row of :data:`FARGATE_SIZES` at or above ``cpu`` that offers
+    ``memory`` MiB or more; the memory is the smallest choice of that row at or above
+    ``memory``. None when nothing is big enough. Opt-in through ``targets.ecs.fargateSizes:
+    roundUp`` in compose.yaml.
+
+    >>> round_up_fargate(512, 16384), round_up_fargate(1024, 3000), round_up_fargate(256, 512)
+    ((2048, 16384), (1024, 3072), (256, 512))
+    >>> round_up_fargate(16384, 200000) is None
+    True
+    """
+    for row_cpu in sorted(FARGATE_SIZES):
+        if row_cpu < cpu or (windows and not FARGATE_SIZES[row_cpu].windows):
+            continue
+        for choice in fargate_memory_choices(row_cpu):
+            if choice >= memory:
+                return row_cpu, choice
+    return None
 
 
 _CPU_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu)?\s*$", re.IGNORECASE)

@@ -37,6 +37,9 @@ integer, a quantity for a quantity, a string for a string, one of the values for
 enums cannot be ordered. A raw metadata key is unknown at load: ordering operands must still be
 numbers or quantities, and at build time a value that is not a number or quantity makes an
 ordering test fail, with the reason saying so. Declare a parameter to get strict checking.
+A key that is neither a declared parameter, the profile key, nor listed under
+``metadata.rawKeys`` in compose.yaml is reported when the spec repo loads (a typo such as
+``spto`` would compare a key nobody sets): see :mod:`compose.spec.repo`.
 
 **Evaluation** returns ``(matched, reason)`` for ``compose explain``; reasons state facts:
 ``memory=32Gi >= 16Gi``, ``memory=8Gi < 16Gi``, ``job_profile=cpu != gpu``,
@@ -340,6 +343,25 @@ class Condition:
     def describe(self) -> str:
         """The condition as one readable line: ``job_profile == gpu and memory >= 16Gi``."""
         return self._root.text()
+
+    def operands(self) -> dict[str, list[tuple[str, Any]]]:
+        """Per key read, the ``(operator, operand)`` pairs it is tested with (for finding
+        metadata that makes the condition hold or fail: ``compose validate``)."""
+        out: dict[str, list[tuple[str, Any]]] = {}
+        stack: list[_Node] = [self._root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Cmp):
+                out.setdefault(node.key, []).append((node.op, node.operand))
+            elif isinstance(node, _In):
+                out.setdefault(node.key, []).extend(("==", o) for o in node.options)
+            elif isinstance(node, _Exists):
+                out.setdefault(node.key, []).append(("exists", node.want))
+            elif isinstance(node, _Not):
+                stack.append(node.inner)
+            elif isinstance(node, (_All, _Any)):
+                stack.extend(node.parts)
+        return out
 
     def __repr__(self) -> str:
         return f"Condition({self.describe()!r})"

@@ -26,6 +26,9 @@ A spec repo is a directory with ``compose.yaml`` at its root::
       - name: highmem
         when: {memory: {">=": 16Gi}}
       - spot                                      # short form: just the name
+    metadata:                                     # how run metadata keys nothing reads are treated
+      unknownKeys: warn                           # warn (default) | error | ignore
+      rawKeys: [team, labels]                     # metadata keys conditions read without a declaration
     profiles:                                     # profileKey's value -> overlays (+ parameter defaults)
       default: []                                 # used when the metadata names no profile
       gpu:
@@ -33,6 +36,20 @@ A spec repo is a directory with ``compose.yaml`` at its root::
         parameters: {gpus: 1, memory: 16Gi}
         description: GPU training on spot capacity
       batch: [spot]                               # short form: just the overlays
+
+**Profile fallback.** The profile is, in this order: the profile named by the profile key's
+value in the metadata (an error when none has that name); else the profile named by the
+profile key's declared ``default`` (a load error when none has that name); else the profile
+named ``default``; else none (only conditions select overlays).
+
+**Metadata keys.** A metadata key that is neither a declared parameter, nor the profile
+key, nor read by a condition, nor listed in ``metadata.rawKeys`` is *unknown*: reported with
+a did-you-mean (``--set memroy=8Gi``: did you mean 'memory'?) as a warning, or as an error
+under ``unknownKeys: error`` or ``--strict``. A condition that reads a key that is neither a
+declared parameter, the profile key, nor listed in ``rawKeys`` is reported at load the same
+way (``when: {spto: true}``). An overlay may say which targets it means to serve
+(``targets: [kubernetes]``); without it, an overlay that lacks a part for a declared target
+is reported by ``compose validate``.
 
 **Overlay layout.** An overlay directory holds a part for each target it supports:
 
@@ -67,6 +84,7 @@ from compose.yamlio import Document, load_documents
 from ._problems import problem_at, raise_problems, show, type_name
 from .conditions import Condition, parse_condition
 from .names import is_dns1123_label
+from .metadata import MISSING
 from .params import ParamDecl, ParameterError, parse_parameters
 from .placeholders import PlaceholderUse, check_placeholders, find_placeholders
 
@@ -90,9 +108,15 @@ TARGETS = ("kubernetes", "ecs")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ECS_OVERLAY_FILE = "ecs.yaml"
 
-_TOP_FIELDS = ("apiVersion", "kind", "description", "flowContainer", "profileKey", "merge", "targets", "parameters", "overlays", "profiles")
-_TARGET_FIELDS = {"kubernetes": ("base", "version"), "ecs": ("base",)}
-_OVERLAY_FIELDS = ("name", "path", "when", "description")
+_TOP_FIELDS = ("apiVersion", "kind", "description", "flowContainer", "profileKey", "merge", "targets", "parameters",
+               "metadata", "overlays", "profiles")
+_METADATA_FIELDS = ("unknownKeys", "rawKeys")
+#: How unknown metadata keys (and conditions on undeclared keys) are treated.
+UNKNOWN_KEY_POLICIES = ("warn", "error", "ignore")
+_TARGET_FIELDS = {"kubernetes": ("base", "version"), "ecs": ("base", "fargateSizes")}
+#: ``targets.ecs.fargateSizes``: refuse an invalid Fargate cpu/memory pair, or round it up.
+FARGATE_SIZE_MODES = ("exact", "roundUp")
+_OVERLAY_FIELDS = ("name", "path", "when", "description", "targets")
 _PROFILE_FIELDS = ("overlays", "parameters", "description")
 _MERGE_ORDERS = ("server", "kustomize")
 _OVERLAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -117,6 +141,7 @@ class Target:
     base_is_dir: bool
     version: str | None = None
     line: int | None = None
+    fargate_sizes: str = "exact"
 
 
 @dataclass(frozen=True)
@@ -132,6 +157,7 @@ class Overlay:
         ecs: the ECS part's file when it has one, else None.
         index: position in ``overlays:`` (the order of application).
         line: its line in compose.yaml.
+        declared_targets: the targets compose.yaml says it serves (``targets:``), or None.
     """
 
     name: str
@@ -142,6 +168,8 @@ class Overlay:
     ecs: Path | None = None
     index: int = 0
     line: int | None = None
+    declared_targets: tuple[str, ...] | None = None
+    index_in_file: int = field(default=0, compare=False, repr=False)
 
     def targets(self) -> tuple[str, ...]:
         """The targets this overlay has a part for."""
@@ -186,6 +214,12 @@ class SpecRepo:
         flow_container: the configured flow container name.
         placeholders: every placeholder found in the bases and overlays, as (file, use).
         document: the parsed compose.yaml (with its line table).
+        unknown_keys: ``metadata.unknownKeys``: ``"warn"``, ``"error"`` or ``"ignore"``.
+        raw_keys: ``metadata.rawKeys``: metadata keys read without a declaration.
+        warnings: problems found at load that are not errors under ``unknownKeys: warn``
+            (conditions on undeclared keys); errors under ``--strict``.
+        default_profile: the profile used when the metadata names none (see "Profile
+            fallback"), or None.
     """
 
     root: Path
@@ -200,6 +234,19 @@ class SpecRepo:
     flow_container: str = DEFAULT_FLOW_CONTAINER
     placeholders: tuple[tuple[str, PlaceholderUse], ...] = ()
     document: Document | None = field(default=None, compare=False, repr=False)
+    unknown_keys: str = "warn"
+    raw_keys: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    default_profile: str | None = None
+
+    def known_keys(self) -> frozenset[str]:
+        """Metadata keys compose reads: parameters, the profile key, condition keys, raw keys."""
+        keys = set(self.parameters) | {self.profile_key} | {"run", "flow", "deployment"}
+        keys.update(k.split(".", 1)[0] for k in self.raw_keys)
+        for o in self.overlays:
+            if o.when is not None:
+                keys.update(k.split(".", 1)[0] for k in o.when.keys)
+        return frozenset(keys)
 
     def overlay(self, name: str) -> Overlay:
         """The overlay called ``name``.
@@ -320,6 +367,14 @@ class _Loader:
         self.problems.extend(param_problems)
         overlays = self.overlays(raw.get("overlays"), params, targets)
         profiles = self.profiles(raw.get("profiles"), params, overlays, profile_key)
+        unknown_keys, raw_keys = self.metadata(raw.get("metadata"))
+        warnings = self.condition_keys(overlays, params, profile_key, raw_keys)
+        if unknown_keys == "error":
+            self.problems.extend(warnings)
+            warnings = []
+        elif unknown_keys == "ignore":
+            warnings = []
+        default_profile = self.default_profile(params, profiles, profile_key)
         placeholders = self.files(targets, overlays, params) if self.check_files else ()
         raise_problems(self.problems, SPEC_FILE)
         return SpecRepo(
@@ -335,7 +390,60 @@ class _Loader:
             flow_container=flow_container,
             placeholders=placeholders,
             document=self.doc,
+            unknown_keys=unknown_keys,
+            raw_keys=raw_keys,
+            warnings=tuple(warnings),
+            default_profile=default_profile,
         )
+
+    def metadata(self, raw: Any) -> tuple[str, tuple[str, ...]]:
+        m = self.mapping(raw, ("metadata",), "metadata")
+        if not m:
+            return "warn", ()
+        self.unknown_fields(m, _METADATA_FIELDS, ("metadata",), "metadata")
+        policy = m.get("unknownKeys", "warn")
+        if policy not in UNKNOWN_KEY_POLICIES:
+            self.bad(f"metadata.unknownKeys must be one of {', '.join(UNKNOWN_KEY_POLICIES)}, got {show(policy)}",
+                     ("metadata", "unknownKeys"))
+            policy = "warn"
+        keys = m.get("rawKeys") or []
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+            self.bad("metadata.rawKeys must be a list of metadata key names", ("metadata", "rawKeys"))
+            keys = []
+        return policy, tuple(keys)
+
+    def condition_keys(self, overlays: list[Overlay], params: dict[str, ParamDecl], profile_key: str,
+                       raw_keys: tuple[str, ...]) -> list[Problem]:
+        """Conditions that read a key nothing declares: a typo (``spto``) or a raw key to list."""
+        from .suggest import did_you_mean
+
+        known = set(params) | {profile_key} | set(raw_keys)
+        out: list[Problem] = []
+        for o in overlays:
+            if o.when is None:
+                continue
+            for key in sorted(o.when.keys):
+                root = key.split(".", 1)[0]
+                if root in known or key in known:
+                    continue
+                at = _find_key(self.doc.data, ("overlays", o.index_in_file, "when"), key)
+                out.append(problem_at(
+                    f"overlay {o.name!r}: the condition reads {key!r}, which is not a declared parameter"
+                    f"{did_you_mean(root, sorted(set(params) | {profile_key}))}; declare it under parameters, "
+                    f"or list it under metadata.rawKeys if it is a raw metadata key",
+                    self.file, self.doc.locations, at))
+        return out
+
+    def default_profile(self, params: dict[str, ParamDecl], profiles: dict[str, Profile], key: str) -> str | None:
+        decl = params.get(key)
+        if decl is not None and decl.default is not MISSING and profiles:
+            name = decl.default if isinstance(decl.default, str) else str(decl.default)
+            if name not in profiles:
+                self.bad(f"parameter {key!r} selects the profile and defaults to {show(decl.default)}, which names no "
+                         f"profile (profiles: {', '.join(profiles)})", ("parameters", key, "default"))
+                return None
+            return name
+        return "default" if "default" in profiles else None
 
     def merge(self, raw: Any) -> str:
         m = self.mapping(raw, ("merge",), "merge")
@@ -376,11 +484,16 @@ class _Loader:
                     self.bad(f"version must look like \"1.32\", got {show(v)}", at + ("version",))
                 else:
                     version = v
+            sizes = spec.get("fargateSizes", "exact")
+            if sizes not in FARGATE_SIZE_MODES:
+                self.bad(f"targets.ecs.fargateSizes must be one of {', '.join(FARGATE_SIZE_MODES)}, got {show(sizes)}",
+                         at + ("fargateSizes",))
+                sizes = "exact"
             base = self.base(name, spec.get("base"), at + ("base",))
             if base is None:
                 continue
             paths, is_dir = base
-            out[name] = Target(name, paths, is_dir, version, self.doc.line_of(at))
+            out[name] = Target(name, paths, is_dir, version, self.doc.line_of(at), fargate_sizes=sizes)
         return out
 
     def base(self, target: str, raw: Any, at: tuple[Any, ...]) -> tuple[tuple[Path, ...], bool] | None:
@@ -454,6 +567,18 @@ class _Loader:
                 continue
             if targets and not any(t in targets for t, p in (("kubernetes", k8s), ("ecs", ecs)) if p is not None):
                 self.bad(f"overlay {name!r} has no part for the declared targets ({', '.join(targets)})", at + ("path",))
+            declared_targets = None
+            if "targets" in spec:
+                raw_t = spec["targets"]
+                if not isinstance(raw_t, list) or not raw_t or any(t not in TARGETS for t in raw_t):
+                    self.bad(f"overlay {name!r}: targets must be a non-empty list of {', '.join(TARGETS)}", at + ("targets",))
+                else:
+                    declared_targets = tuple(raw_t)
+                    for t in declared_targets:
+                        part = k8s if t == "kubernetes" else ecs
+                        if part is None:
+                            self.bad(f"overlay {name!r} says it serves {t} but {rel!r} has no "
+                                     f"{'kustomization.yaml' if t == 'kubernetes' else ECS_OVERLAY_FILE}", at + ("targets",))
             out.append(
                 Overlay(
                     name=name,
@@ -464,6 +589,8 @@ class _Loader:
                     ecs=ecs,
                     index=len(out),
                     line=self.doc.line_of(at),
+                    declared_targets=declared_targets,
+                    index_in_file=i,
                 )
             )
         return out
@@ -583,6 +710,27 @@ class _Loader:
                     line=line,
                 )
             )
+
+
+def _find_key(tree: Any, at: tuple[Any, ...], key: str) -> tuple[Any, ...]:
+    """The path of the first mapping key ``key`` under ``at`` in ``tree`` (for its line), else ``at``."""
+    node = tree
+    for part in at:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return at
+    stack: list[tuple[tuple[Any, ...], Any]] = [(at, node)]
+    while stack:
+        path, n = stack.pop(0)
+        if isinstance(n, dict):
+            for k, v in n.items():
+                if k == key:
+                    return path + (k,)
+                stack.append((path + (k,), v))
+        elif isinstance(n, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(n))
+    return at
 
 
 def _kustomization_in(directory: Path) -> Path | None:

@@ -164,7 +164,9 @@ def test_diff_bad_value_on_one_side_is_an_error(cli_run: Any) -> None:
 def test_validate_the_embedded_default(cli_run: Any) -> None:
     result = cli_run("validate", REPO)
     assert result.exit_code == 0 and result.stderr == ""
-    assert result.stdout.startswith("ok: 25 builds valid (kubernetes, ecs; 6 profiles, 7 overlays)")
+    # every set metadata can select (each profile with each combination of conditional
+    # overlays) and each overlay alone, per target
+    assert result.stdout.startswith("ok: 124 overlay sets valid (kubernetes: 82, ecs: 42; 6 profiles, 7 overlays)")
 
 
 def _broken(make_repo: Any) -> Path:
@@ -184,10 +186,11 @@ def test_validate_reports_every_problem_at_once(make_repo: Any, cli_run: Any) ->
     result = cli_run("validate", _broken(make_repo))
     assert result.exit_code == 1 and result.stdout == ""
     err = result.stderr
-    assert err.startswith("compose: ") and "problems:" in err.splitlines()[0]
-    for needle in ("kubernetes: overlay first", "bogusField", "ecs: overlay second", "ghost",
-                   "ecs: overlay sidecar", "bridge", "kubernetes: overlay sidecar", "Sometimes",
-                   "kubernetes: profile reversed", "ecs: profile sidecar"):
+    assert err.startswith("compose: 8 of 12 overlay sets fail (6 distinct failures):")
+    for needle in ("kubernetes [first] (no metadata selects it", "bogusField", "ecs [second] (no metadata", "ghost",
+                   "ecs [sidecar] (job_profile=default debug=true)", "bridge",
+                   "kubernetes [sidecar] (job_profile=default debug=true)", "Sometimes",
+                   "kubernetes [first, second] (job_profile=reversed)", "ecs [first, second, sidecar] (job_profile=reversed debug=true)"):
         assert needle in err, (needle, err)
     assert "overlays/second/ecs.yaml" in err and "overlays/first/kustomization.yaml" in err
     assert "Traceback" not in err
@@ -197,9 +200,9 @@ def test_validate_api_returns_problems_with_sources(make_repo: Any) -> None:
     from compose import Composer
 
     problems = Composer.load(_broken(make_repo)).validate()
-    sources = {p.source.split(";")[0] for p in problems}
-    assert {"kubernetes: overlay first", "ecs: overlay second", "ecs: overlay sidecar",
-            "kubernetes: overlay sidecar"} <= sources
+    sources = {p.source.split(" (")[0] for p in problems}
+    assert {"kubernetes [first]", "ecs [second]", "ecs [sidecar]", "kubernetes [sidecar]",
+            "kubernetes [first, second]"} <= sources
     assert all(p.file for p in problems), [str(p) for p in problems if not p.file]
 
 
@@ -308,7 +311,7 @@ def test_subprocess_build_in_a_fresh_clone_layout(tmp_path: Path) -> None:
     (["build", "--set", "gpu_count=lots"], 1),
     (["build", "/nonexistent"], 2),
     (["validate", "/nonexistent"], 2),
-    (["build", "-t", "ecs", "--set", "memory=32Gi", "--set", "cpu=1"], 1),
+    (["build", "-t", "ecs", "--set", "memory=121Gi"], 1),
 ])
 def test_subprocess_errors_have_no_traceback_and_empty_stdout(args: list[str], code: int) -> None:
     done = _py(*args)

@@ -17,6 +17,8 @@ MODULES = [
     "compose.spec.placeholders",
     "compose.spec.repo",
     "compose.spec.selection",
+    "compose.spec.suggest",
+    "compose.k8s.apiserver",
 ]
 
 
