@@ -401,5 +401,12 @@ def test_merge_overrides_does_not_modify_inputs():
 def test_doctests():
     import doctest
 
-    result = doctest.testmod(ecs_module)
-    assert result.attempted > 0 and result.failed == 0
+    import importlib
+    import pkgutil
+
+    attempted = 0
+    for info in pkgutil.iter_modules(ecs_module.__path__):
+        result = doctest.testmod(importlib.import_module(f"{ecs_module.__name__}.{info.name}"))
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 0
