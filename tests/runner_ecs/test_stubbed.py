@@ -18,13 +18,14 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from compose.constants import RUN_ID_LABEL, SPEC_HASH_TAG
 from compose.errors import SubmitError
 from compose.runner import ecs as ecs_module
 from compose.runner._canonical import spec_hash
 from compose.runner._retry import RetryPolicy
+from compose.runner._common import SUBMISSION_KEY
 from compose.runner.ecs import EcsApiError, EcsRunner, client_token, run_id_tag_value, started_by
 
 ACCOUNT = "arn:aws:ecs:us-east-1:123456789012"
@@ -67,7 +68,7 @@ def expected_run(run_id: str = RUN_ID) -> dict[str, Any]:
         "taskDefinition": TD_ARN,
         "clientToken": client_token(run_id),
         "startedBy": started_by(run_id),
-        "tags": [{"key": RUN_ID_LABEL, "value": run_id_tag_value(run_id)}],
+        "tags": [{"key": RUN_ID_LABEL, "value": run_id_tag_value(run_id)}, {"key": SUBMISSION_KEY, "value": ANY}],
     }
 
 
@@ -229,6 +230,28 @@ def test_lost_answer_then_retry_finds_the_task():
     stub.assert_no_pending_responses()
     assert (result.task_arn, result.created) == (TASK_ARN, False)
     assert sleeps == [0.5]
+
+
+def test_lost_answer_found_by_its_nonce_is_ours():
+    """The lookup finds a task carrying this submission's nonce: this call started it (its
+    answer was lost), so it is ``created`` and ``recovered``, not "already submitted"."""
+    runner, stub, sleeps = stubbed()
+    sent: list[dict[str, Any]] = []
+    runner.client.meta.events.register("provide-client-params.ecs.RunTask", lambda params, **_: sent.append(params))
+    expect_no_task(stub)
+    stub.add_client_error("run_task", "ServerException", "Service unavailable", 503, expected_params=expected_run())
+    stub.add_response("list_tasks", {"taskArns": [TASK_ARN]}, {"cluster": CLUSTER, "startedBy": RUN_ID, "desiredStatus": "RUNNING"})
+    stub.add_response("list_tasks", {"taskArns": []}, {"cluster": CLUSTER, "startedBy": RUN_ID, "desiredStatus": "STOPPED"})
+    answer: dict[str, Any] = {"tasks": [], "failures": []}
+    stub.add_response("describe_tasks", answer, {"cluster": CLUSTER, "tasks": [TASK_ARN], "include": ["TAGS"]})
+
+    def fill(**_: Any) -> None:  # the task as ECS stored it: with the tags RunTask sent
+        answer["tasks"] = [{"taskArn": TASK_ARN, "tags": sent[0]["tags"]}]
+
+    runner.client.meta.events.register("before-parameter-build.ecs.DescribeTasks", fill)
+    result = runner.run(TD_ARN, request(), run_id=RUN_ID)
+    stub.assert_no_pending_responses()
+    assert (result.task_arn, result.created, result.recovered) == (TASK_ARN, True, True)
 
 
 # -- registration under throttling -----------------------------------------------------------

@@ -31,6 +31,7 @@ class EcsApiError(SubmitError):
         operation: the ECS operation (``"RunTask"``).
         code: ECS's error code (``"ClientException"``), or the botocore exception's name.
         transient: whether retrying could help (throttling, 5xx, connection trouble).
+        attempts: how many calls the runner made (botocore makes no retries of its own).
     """
 
     def __init__(
@@ -42,12 +43,14 @@ class EcsApiError(SubmitError):
         transient: bool = False,
         retry_after: float | None = None,
         step: str | None = None,
+        attempts: int = 1,
     ) -> None:
         super().__init__(message, step=step)
         self.operation = operation
         self.code = code
         self.transient = transient
         self.retry_after = retry_after
+        self.attempts = attempts
 
 
 def _translate(exc: BaseException, operation: str, step: str, context: str) -> EcsApiError | None:

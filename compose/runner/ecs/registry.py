@@ -10,11 +10,21 @@ from typing import Any
 from compose.constants import SPEC_HASH_TAG
 from compose.errors import SubmitError
 from compose.runner._canonical import spec_hash
+from compose.runner._common import RunnerStopped
 
 from .calls import _Calls
 from .errors import EcsApiError
 from .naming import _family_of, _revision_of, _tag_list, _tags_dict
 from .request import MAX_TAGS
+
+
+class _Flight:
+    """One registration in progress, which other threads wanting the same revision wait for."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.arn: str | None = None
+        self.error: BaseException | None = None
 
 
 class _TaskDefinitions(_Calls):
@@ -25,6 +35,7 @@ class _TaskDefinitions(_Calls):
     _lock: threading.Lock
     _family_locks: dict[str, threading.Lock]
     _revisions: dict[tuple[str, str], tuple[str, float]]
+    _inflight: dict[tuple[str, str], _Flight]
 
     def register_if_needed(self, td: Mapping[str, Any]) -> tuple[str, bool]:
         """Reuse the family's revision that has this content, or register one.
@@ -68,10 +79,49 @@ class _TaskDefinitions(_Calls):
             answer = self._call("RegisterTaskDefinition", "register", f"family {family!r}", **params)
             return answer["taskDefinition"]["taskDefinitionArn"], True
 
-        with self._family_lock(family):
-            arn, registered = self._retrying(attempt, "register")
+        # One registration per (family, content) at a time in this runner: threads that want
+        # the same revision wait for the first one's answer (or its failure) instead of each
+        # spending a retry budget of their own, one after the other, on the family lock.
+        key = (family, digest)
+        with self._lock:
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._inflight[key] = _Flight()
+        assert flight is not None
+        if not leader:
+            return self._follow(flight, family), False
+        try:
+            with self._family_lock(family):
+                arn, registered = self._retrying(attempt, "register")
+            flight.arn = arn
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            flight.done.set()
         self._remember(family, digest, arn)
         return arn, registered
+
+    def _follow(self, flight: "_Flight", family: str) -> str:
+        while not flight.done.wait(0.1):
+            if self._stop.is_set():
+                raise RunnerStopped(f"the runner was stopped while family {family!r} was being registered; "
+                                    "nothing was started", sent=False, step="register")
+        error = flight.error
+        if error is None:
+            assert flight.arn is not None
+            return flight.arn
+        if isinstance(error, EcsApiError):
+            raise EcsApiError(error.message, operation=error.operation, code=error.code, transient=error.transient,
+                              step="register", attempts=error.attempts) from error
+        if isinstance(error, RunnerStopped):
+            raise RunnerStopped(error.message, sent=False, attempts=0, step="register") from error
+        if isinstance(error, SubmitError):
+            raise SubmitError(error.message, step="register") from error
+        raise SubmitError(f"registering family {family!r} failed: {error}", step="register") from error
 
     def find_revision(self, family: str, digest: str) -> str | None:
         """The newest ACTIVE revision of ``family`` whose spec-hash tag is ``digest``.

@@ -18,8 +18,10 @@ class RunResult:
         task_definition_arn: the task definition revision the task runs.
         client_token: the RunTask ``clientToken`` sent for this run.
         started_by: the RunTask ``startedBy`` sent for this run.
-        created: True when this call started the task, False when it found one already
-            started for the run (a retry, or a restarted runner).
+        created: True when this call started the task, False when the task existed before
+            this call (an earlier agent or process started it).
+        recovered: True when this call started the task but its RunTask answer was lost, and
+            the lookup before the retry found the task by its submission nonce tag.
     """
 
     task_arn: str
@@ -29,6 +31,7 @@ class RunResult:
     client_token: str
     started_by: str
     created: bool
+    recovered: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a JSON line."""
@@ -40,6 +43,7 @@ class RunResult:
             "client_token": self.client_token,
             "started_by": self.started_by,
             "created": self.created,
+            "recovered": self.recovered,
         }
 
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from compose.runner._retry import RetryPolicy
+from compose.runner._retry import Outage, RetryPolicy
 
-from .calls import DEFAULT_RETRY, _make_client
+from .calls import DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY, _make_client, own_retries
 from .registry import _TaskDefinitions
 from .tasks import _Tasks
 from .wait import _Waiting
@@ -39,6 +39,15 @@ class EcsRunner(_TaskDefinitions, _Tasks, _Waiting):
             when the latest one carries another (1 checks the latest only). Looking a few
             deep stops two profiles that share a family from registering a revision on
             every alternation.
+        request_timeout: ``(connect, read)`` seconds per request of the client made here.
+            With ``retry.max_elapsed`` it bounds a call: at most ``max_elapsed`` plus one
+            request.
+
+    botocore's own retries are off for every call (also on a client passed in): the runner
+    makes every retry itself, and a retry of RunTask or RegisterTaskDefinition starts with
+    the lookup. All calls of one runner share an outage breaker
+    (:class:`compose.runner._retry.Outage`): once ECS has failed for ``retry.max_elapsed``
+    seconds, calls give up unsent, but for one probe at a time.
 
     Raises:
         SubmitError: the client cannot be made (unknown profile, no region).
@@ -58,8 +67,14 @@ class EcsRunner(_TaskDefinitions, _Tasks, _Waiting):
         rng: Callable[[], float] | None = None,
         cache_ttl: float = 30.0,
         search_depth: int = 5,
+        request_timeout: tuple[float, float] = DEFAULT_REQUEST_TIMEOUT,
     ) -> None:
-        self.client = client if client is not None else _make_client(region, profile, endpoint_url)
+        self.client = own_retries(
+            client if client is not None else _make_client(region, profile, endpoint_url, request_timeout)
+        )
+        self._outage = Outage()
+        self._stop = threading.Event()
+        self._inflight: dict[tuple[str, str], Any] = {}
         self.cluster = cluster
         self.retry = retry
         self._sleep = sleep

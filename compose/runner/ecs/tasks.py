@@ -8,6 +8,7 @@ from typing import Any
 
 from compose.constants import RUN_ID_LABEL
 from compose.errors import SubmitError
+from compose.runner._common import SUBMISSION_KEY, new_nonce
 
 from .calls import _Calls
 from .errors import EcsApiError
@@ -34,6 +35,10 @@ class _Tasks(_Calls):
         return self._retrying(lambda: self._find_task(run_id, cluster or self.cluster), "run")
 
     def _find_task(self, run_id: str, cluster: str | None) -> str | None:
+        task = self._find_task_record(run_id, cluster)
+        return None if task is None else str(task["taskArn"])
+
+    def _find_task_record(self, run_id: str, cluster: str | None) -> Mapping[str, Any] | None:
         where: dict[str, Any] = {"cluster": cluster} if cluster else {}
         context = f"cluster {cluster or 'default'!r}, run {run_id!r}"
         arns: list[str] = []
@@ -60,7 +65,7 @@ class _Tasks(_Calls):
         if not mine:
             return None
         mine.sort(key=lambda t: (str(t.get("createdAt") or ""), t["taskArn"]))
-        return mine[0]["taskArn"]
+        return mine[0]
 
     def run(
         self,
@@ -103,6 +108,8 @@ class _Tasks(_Calls):
         merged_tags = _tags_dict(request.get("tags"))
         merged_tags.update({str(k): str(v) for k, v in (tags or {}).items()})
         merged_tags[RUN_ID_LABEL] = run_id_tag_value(run_id)
+        nonce = new_nonce()
+        merged_tags[SUBMISSION_KEY] = nonce
         if len(merged_tags) > MAX_TAGS:
             raise SubmitError(f"the task would carry {len(merged_tags)} tags; ECS allows {MAX_TAGS}", step="run")
         if overrides:
@@ -113,13 +120,20 @@ class _Tasks(_Calls):
         )
         context = f"cluster {cluster or 'default'!r}, run {run_id!r}"
 
-        def result(arn: str, created: bool) -> RunResult:
-            return RunResult(arn, cluster, run_id, td_arn, token, request["startedBy"], created)
+        def result(arn: str, created: bool, recovered: bool = False) -> RunResult:
+            return RunResult(arn, cluster, run_id, td_arn, token, request["startedBy"], created, recovered)
+
+        sent = [0]
 
         def attempt() -> RunResult:
-            existing = self._find_task(run_id, cluster)
+            # Every attempt, the first included, starts with the lookup: a task that an
+            # earlier agent, or an earlier attempt whose answer was lost, started is found
+            # here; its nonce tag says which.
+            existing = self._find_task_record(run_id, cluster)
             if existing is not None:
-                return result(existing, False)
+                ours = _tags_dict(existing.get("tags")).get(SUBMISSION_KEY) == nonce
+                return result(str(existing["taskArn"]), ours, recovered=ours)
+            sent[0] += 1
             try:
                 answer = self._call("RunTask", "run", context, **request)
             except EcsApiError as exc:
@@ -138,4 +152,4 @@ class _Tasks(_Calls):
                 return result(started[0]["taskArn"], True)
             raise SubmitError(_failures_message(answer.get("failures") or [], td_arn, context), step="run")
 
-        return self._retrying(attempt, "run")
+        return self._retrying(attempt, "run", sent=lambda: sent[0] > 0)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from compose.errors import SubmitError
-from compose.runner._retry import RetriesExhausted, RetryPolicy, retry_call
+from compose.runner._common import RunnerStopped
+from compose.runner._retry import Interrupted, Outage, RetriesExhausted, RetryPolicy, retry_call
 
 from .errors import KubernetesAPIError, _api_error, _classify, _where
 
@@ -24,6 +26,18 @@ class _Calls:
     _sleep: Callable[[float], None]
     _clock: Callable[[], float]
     _rng: Callable[[], float]
+    _outage: Outage
+    _stop: threading.Event
+
+    def interrupt(self) -> None:
+        """Stop: no new attempt starts, backoff sleeps end, calls under retry raise
+        :class:`~compose.runner._common.RunnerStopped`. For an agent that must exit soon."""
+        self._stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`interrupt` was called."""
+        return self._stop.is_set()
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
@@ -87,11 +101,26 @@ class _Calls:
                 clock=self._clock,
                 rng=self._rng,
                 on_retry=on_retry,
+                outage=self._outage,
+                stop=self._stop,
             )
+        except Interrupted as exc:
+            sent = verb == "create" and exc.attempts > 0
+            raise RunnerStopped(
+                f"the runner was stopped after {exc.attempts} attempt(s) to {_where(verb, resource, namespace, name)}"
+                + ("; the create was sent, so the Job may exist (resubmitting the same run id is safe)" if sent
+                   else "; nothing was created" if verb == "create" else ""),
+                sent=sent, attempts=exc.attempts, step="submit" if verb in ("create", "get") else "wait",
+            ) from exc.last
         except RetriesExhausted as exc:
+            if exc.attempts == 0:
+                text = (f"did not try to {_where(verb, resource, namespace, name)}: {exc.why} "
+                        "(the outage outlasted the retry budget)")
+            else:
+                text = (f"gave up trying to {_where(verb, resource, namespace, name)} after "
+                        f"{exc.attempts} attempt(s) in {exc.elapsed:.1f}s; last error: {exc.why}")
             raise KubernetesAPIError(
-                f"gave up trying to {_where(verb, resource, namespace, name)} after "
-                f"{exc.attempts} attempt(s) in {exc.elapsed:.1f}s; last error: {exc.why}",
+                text,
                 status=int(getattr(exc.last, "status", 0) or 0),
                 verb=verb,
                 resource=resource,

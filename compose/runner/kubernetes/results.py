@@ -22,6 +22,8 @@ class SubmitResult:
         dry_run: ``"server"``, ``"client"`` or None.
         run_id: the run id, verbatim.
         job: the Job as the server returned it (or, for a client dry run, as prepared).
+        recovered: True when this call created the Job but the create's answer was lost:
+            the retry met 409 and the Job carries this submission's nonce annotation.
     """
 
     name: str
@@ -31,6 +33,7 @@ class SubmitResult:
     dry_run: str | None
     run_id: str = ""
     job: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    recovered: bool = False
 
     @property
     def already_submitted(self) -> bool:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from compose.constants import DEFAULT_FLOW_CONTAINER
-from compose.runner._retry import RetryPolicy
+import threading
+
+from compose.runner._retry import Outage, RetryPolicy
 
 from .config import SERVICE_ACCOUNT_DIR, load_config
 from .submit import _Submission
@@ -69,6 +71,8 @@ class KubernetesRunner(_Submission, _Waiting):
         self._rng = rng
         self._log_poll = log_poll_interval
         self._explicit_namespace = namespace
+        self._outage = Outage()
+        self._stop = threading.Event()
         if api_client is not None:
             self.api_client = api_client
             self.namespace = namespace or "default"

@@ -8,6 +8,7 @@ from typing import Any
 
 from compose.constants import RUN_ID_LABEL
 from compose.errors import SubmitError
+from compose.runner._common import SUBMISSION_KEY, new_nonce
 
 from .calls import _Calls
 from .errors import KubernetesAPIError, _api_error, _read_json, _status_body
@@ -74,6 +75,10 @@ class _Submission(_Calls):
 
         batch = self._batch()
         extra = {"dry_run": "All"} if dry_run == "server" else {}
+        nonce = new_nonce()
+        if dry_run is None:
+            meta = body["metadata"]
+            meta["annotations"] = {**(meta.get("annotations") or {}), SUBMISSION_KEY: nonce}
 
         def create() -> Any:
             return batch.create_namespaced_job(
@@ -117,10 +122,14 @@ class _Submission(_Calls):
                         namespace=namespace,
                         name=name,
                     ) from exc
+                uid = (existing.get("metadata") or {}).get("uid")
+                if dry_run is None and ((existing.get("metadata") or {}).get("annotations") or {}).get(
+                        SUBMISSION_KEY) == nonce:
+                    # Our own create was stored; its answer was lost and the retry met 409.
+                    log.info('Job "%s" in "%s" created for run %s (the answer was lost)', name, namespace, run_id)
+                    return SubmitResult(name, namespace, uid, True, None, run_id, existing, recovered=True)
                 log.info('Job "%s" in "%s" already submitted for run %s', name, namespace, run_id)
-                return SubmitResult(
-                    name, namespace, (existing.get("metadata") or {}).get("uid"), False, dry_run, run_id, existing
-                )
+                return SubmitResult(name, namespace, uid, False, dry_run, run_id, existing)
             uid = (created.get("metadata") or {}).get("uid")
             return SubmitResult(name, namespace, uid, dry_run is None, dry_run, run_id, created)
         raise KubernetesAPIError(
