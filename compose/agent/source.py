@@ -149,7 +149,7 @@ class LineReader:
     """
 
     def __init__(self, stream: BinaryIO | int, *, source: str | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-                 chunk: int = 1 << 16, poll: float = 0.1) -> None:
+                 chunk: int = 1 << 14, poll: float = 0.1) -> None:
         self.fd: int | None
         self._stream: Any = None
         if isinstance(stream, int):
@@ -248,25 +248,65 @@ class LineReader:
                 return
             self._read(self.poll)
 
-    def unread(self, finish_within: float = 0.5) -> list[Any]:
+    def unread(self, finish_within: float = 0.5, finish_bytes: int = 1 << 16) -> list[Any]:
         """Items read from the input but not handed out, in order, after a stop.
 
-        A line whose first bytes were read is finished first if its end arrives within
-        ``finish_within`` seconds; otherwise it is returned as a :class:`CutLine`.
+        A line whose first bytes were read is finished, one byte at a time so that nothing
+        after its newline is consumed, if its end arrives within ``finish_within`` seconds
+        and ``finish_bytes`` bytes; otherwise it is returned as a :class:`CutLine`.
         """
         out: list[Any] = []
-        end = time.monotonic() + finish_within
         while True:
             item = self._next_line()
-            if item is not None:
-                out.append(item)
+            if item is None:
+                break
+            out.append(item)
+        if self._eof or not (self._buf or self._skipping):
+            return out
+        end = time.monotonic() + finish_within
+        taken = 0
+        byte: bytes | None = None
+        while time.monotonic() < end and taken < finish_bytes:
+            byte = self._read_byte(max(0.0, end - time.monotonic()))
+            if byte is None:
                 continue
-            if self._eof or not (self._buf or self._skipping):
-                return out
-            remaining = end - time.monotonic()
-            if remaining <= 0 or not self._read(min(remaining, self.poll)) and time.monotonic() >= end:
-                size = len(self._buf) + self._skipping
-                self._buf.clear()
+            taken += 1
+            if byte == b"":
+                self._eof = True
+                break
+            if self._skipping:
+                self._skipping += 1
+            else:
+                self._buf += byte
+            if byte == b"\n":
+                break
+        if self._eof or self._buf.endswith(b"\n") or (self._skipping and taken and byte == b"\n"):
+            if self._skipping and byte == b"\n":
+                self._skipping -= 1
+                self._number += 1
+                out.append(InvalidInput(f"line longer than {self.max_line_bytes} bytes ({self._skipping} bytes)",
+                                        line=self._number, source=self.source))
                 self._skipping = 0
-                out.append(CutLine(self._number + 1, size, self.source))
-                return out
+            while True:
+                item = self._next_line()
+                if item is None:
+                    break
+                out.append(item)
+            return out
+        size = len(self._buf) + self._skipping
+        self._buf.clear()
+        self._skipping = 0
+        out.append(CutLine(self._number + 1, size, self.source))
+        return out
+
+    def _read_byte(self, timeout: float) -> bytes | None:
+        """One byte (b"" at the end), or None when none came within ``timeout``."""
+        if self.fd is None:
+            return self._stream.read(1) or b""
+        try:
+            ready, _, _ = select.select([self.fd], [], [], min(timeout, self.poll))
+        except (OSError, ValueError):
+            ready = [self.fd]
+        if not ready:
+            return None
+        return os.read(self.fd, 1)

@@ -77,3 +77,82 @@ def test_300_runs_under_mixed_faults(target, make_backend, spec_root, agent_proc
     if target == "ecs":
         families = backend.client.list_task_definitions(familyPrefix="stub-flow")["taskDefinitionArns"]
         assert len(families) == 1, f"one revision for one content: {families}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS)
+def test_kill_9_mid_stream_then_restart_on_the_same_input(target, make_backend, spec_root, agent_process, tmp_path):
+    backend = make_backend(target, harness.MIXED, seed=9)
+    lines = harness.runs_jsonl(150)
+    ids = [json.loads(line)["id"] for line in lines]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    first = agent_process(spec_root, backend, "--no-wait", "-c", "8", input_path=path)
+    first.wait_outcomes(40, timeout=120)
+    first.kill9()
+    killed_with = len(first.outcomes)
+    second = agent_process(spec_root, backend, "--no-wait", "-c", "8", input_path=path)
+    elapsed = second.finish(600)
+    figures = check_exactly_once(second.outcomes, backend.per_run(), ids)
+    assert figures["statuses"] == {"submitted": 150}, second.err[-3000:]
+    assert sum(backend.per_run().values()) == 150
+    first_ids = {o["run_id"] for o in first.outcomes if o["status"] == "submitted"}
+    again = {o["run_id"]: o for o in second.outcomes}
+    assert all(again[i]["already_submitted"] and again[i]["details"]["submission"] == "existed" for i in first_ids)
+    print(f"\n{target} kill -9 after {killed_with} outcomes, restart: {figures}, "
+          f"existed {sum(o['already_submitted'] for o in second.outcomes)}, {elapsed:.1f}s")
+
+
+def _lines_answered_once(outcomes: list[dict[str, Any]]) -> int:
+    """Every line from 1 to the last one answered has exactly one outcome; that last line."""
+    lines = Counter(o["line"] for o in outcomes)
+    assert None not in lines, [o for o in outcomes if o["line"] is None][:3]
+    last = max(lines)
+    assert sorted(lines) == list(range(1, last + 1)), "a consumed line without an outcome"
+    assert set(lines.values()) == {1}, "a line with two outcomes"
+    return last
+
+
+def _check_stop_outcomes(outcomes: list[dict[str, Any]], at_backend: Counter[str]) -> Counter[str]:
+    statuses = Counter(o["status"] for o in outcomes)
+    assert set(statuses) <= {"submitted", "not-started", "interrupted", "submit-failed"}, statuses
+    for o in outcomes:
+        if o["status"] == "not-started":
+            assert at_backend[o["run_id"]] == 0, f"{o['run_id']} reported not-started but exists"
+        if o["status"] == "submitted":
+            assert at_backend[o["run_id"]] == 1
+    assert not [i for i, n in at_backend.items() if n > 1]
+    return statuses
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("source", ["pipe", "file"])
+@pytest.mark.parametrize("state", ["up", "down"])
+def test_sigterm_during_a_burst_answers_every_line_read_and_drains_in_time(
+        target, source, state, make_backend, spec_root, agent_process, tmp_path):
+    slow = {"mutating": [(1.0, harness.faultproxy.Fault("delay", delay=0.3))]}
+    backend = make_backend(target, slow)
+    lines = harness.runs_jsonl(3000, prefix=f"{source}")
+    path = None
+    if source == "file":
+        path = tmp_path / "runs.jsonl"
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if state == "down":
+        backend.proxy.set_mode("blackhole")
+    agent = agent_process(spec_root, backend, "--no-wait", "-c", "4", input_path=path)
+    if path is None:
+        agent.feed(lines, close=False)
+    if state == "up":
+        agent.wait_outcomes(12, timeout=60)
+    else:
+        __import__("time").sleep(3)
+    drain = agent.terminate()
+    last = _lines_answered_once(agent.outcomes)
+    statuses = _check_stop_outcomes(agent.outcomes, backend.per_run())
+    print(f"\n{target} SIGTERM, {source} input, backend {state}: drained in {drain:.1f}s, "
+          f"{last} lines read and answered, {dict(statuses)}")
+    assert drain < 25, agent.err[-2000:]
+    assert "Traceback" not in agent.err
+    if state == "down":
+        assert statuses["interrupted"] + statuses["not-started"] == last
