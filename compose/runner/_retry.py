@@ -270,6 +270,7 @@ def retry_call(
                 raise RetriesExhausted(last or ConnectionError(why), attempt, clock() - start, why) from last
             probing = True
         attempt += 1
+        began = clock()
         try:
             result = fn()
         except Exception as exc:
@@ -280,7 +281,9 @@ def retry_call(
                 raise
             last = exc
             if outage is not None:
-                outage.failed(clock(), verdict.why)
+                # The outage began when the failed request was sent (a black hole answers
+                # nothing for a whole read timeout).
+                outage.failed(began, verdict.why)
             elapsed = clock() - start
             if probing or attempt >= policy.max_attempts:
                 raise RetriesExhausted(exc, attempt, elapsed, verdict.why) from exc

@@ -146,6 +146,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._held: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self._reserved: socket.socket | None = None
         self._closing = threading.Event()
         self.port = 0
 
@@ -171,9 +172,16 @@ class FaultProxy:
         with self._lock:
             previous, self.mode = self.mode, mode
         if mode == "refuse" and self._listener is not None:
-            self._listener.close()
-            self._listener = None
+            self._close_listener()
+            # Keep the port bound without listening: connections are refused, and no other
+            # socket of this test can be given the port meanwhile.
+            self._reserved = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._reserved.bind(("127.0.0.1", self.port))
         elif previous == "refuse" and mode != "refuse":
+            if self._reserved is not None:
+                self._reserved.close()
+                self._reserved = None
             self._listen()
         if mode == "up":
             self._release_held()
@@ -181,9 +189,20 @@ class FaultProxy:
     def stop(self) -> None:
         self._closing.set()
         if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+            self._close_listener()
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
         self._release_held()
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        assert listener is not None
+        try:
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() of its thread, frees the port
+        except OSError:
+            pass
+        listener.close()
 
     def _release_held(self) -> None:
         with self._lock:

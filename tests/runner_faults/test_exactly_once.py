@@ -156,3 +156,38 @@ def test_sigterm_during_a_burst_answers_every_line_read_and_drains_in_time(
     assert "Traceback" not in agent.err
     if state == "down":
         assert statuses["interrupted"] + statuses["not-started"] == last
+
+
+#: What production settings give per target: the runner's retry budget and its request timeout.
+BUDGET = {"ecs": (120.0, 20.0), "kubernetes": (60.0, 30.0)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS)
+def test_backend_down_costs_about_one_retry_budget_not_one_per_run(target, make_backend, spec_root, agent_process):
+    """8 runs, 4 at a time, against a refusing and a black-holed endpoint (both at once)."""
+    max_elapsed, request_timeout = BUDGET[target]
+    agents = {}
+    for mode in ("refuse", "blackhole"):
+        backend = make_backend(target)
+        backend.proxy.set_mode(mode)
+        agents[mode] = (backend, agent_process(spec_root, backend, "--no-wait", "-c", "4"))
+        agents[mode][1].feed(harness.runs_jsonl(8, prefix=mode))
+    for mode, (backend, agent) in agents.items():
+        elapsed = agent.finish(600)
+        statuses = Counter(o["status"] for o in agent.outcomes)
+        attempts = Counter(o["details"].get("attempts") for o in agent.outcomes)
+        print(f"\n{target} backend {mode}: 8 runs in {elapsed:.0f}s, {dict(statuses)}, attempts {dict(attempts)}, "
+              f"proxy {dict(backend.proxy.counts)}; e.g. {agent.outcomes[-1]['message'][:300]}")
+        assert statuses == {"submit-failed": 8}
+        assert agent.proc.returncode == 1 and "Traceback" not in agent.err
+        # The first runs spend the budget (plus the request under way); later ones give up
+        # at once, but for one probe.
+        assert elapsed < max_elapsed + 2 * request_timeout + 15, elapsed
+        assert sum(backend.per_run().values()) == 0
+        for o in agent.outcomes:
+            assert "gave up" in o["message"] or "did not try" in o["message"] or "not sent" in o["message"]
+        if mode == "refuse":
+            # One process, 4 threads: at most a budget's worth of connection attempts each,
+            # not botocore's 3 per runner attempt.
+            assert elapsed < max_elapsed + 15
