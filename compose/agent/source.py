@@ -240,11 +240,13 @@ class LineReader:
 
     def __iter__(self) -> Iterator[Any]:
         while True:
+            if self._stop.is_set():
+                return  # what is buffered goes to unread()
             item = self._next_line()
             if item is not None:
                 yield item
                 continue
-            if self._eof or self._stop.is_set():
+            if self._eof:
                 return
             self._read(self.poll)
 
