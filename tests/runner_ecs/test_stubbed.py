@@ -184,6 +184,20 @@ def test_conflicting_client_token_says_the_run_was_submitted_already():
     assert info.value.code == "ConflictException" and not info.value.transient
 
 
+def test_conflict_naming_the_task_of_an_earlier_submission_is_that_task():
+    """ECS remembers a clientToken for 24 h but lists a stopped task for about an hour: a later
+    submission of the run (another nonce, so other parameters) meets ConflictException, whose
+    resourceIds name the run's task."""
+    runner, stub, _ = stubbed()
+    expect_no_task(stub)
+    stub.add_client_error(
+        "run_task", "ConflictException", "The specified client token has already been used.", 400,
+        expected_params=expected_run(), modeled_fields={"resourceIds": [TASK_ARN]},
+    )
+    result = runner.run(TD_ARN, request(), run_id=RUN_ID)
+    assert (result.task_arn, result.created) == (TASK_ARN, False)
+
+
 def test_existing_task_is_found_by_tag_not_just_started_by():
     runner, stub, _ = stubbed()
     ours, foreign = TASK_ARN, f"{ACCOUNT}:task/{CLUSTER}/ffff"

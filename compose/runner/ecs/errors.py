@@ -32,6 +32,8 @@ class EcsApiError(SubmitError):
         code: ECS's error code (``"ClientException"``), or the botocore exception's name.
         transient: whether retrying could help (throttling, 5xx, connection trouble).
         attempts: how many calls the runner made (botocore makes no retries of its own).
+        resource_ids: for ``ConflictException``, the ARNs of the tasks ECS already started
+            for the ``clientToken``.
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class EcsApiError(SubmitError):
         retry_after: float | None = None,
         step: str | None = None,
         attempts: int = 1,
+        resource_ids: list[str] | None = None,
     ) -> None:
         super().__init__(message, step=step)
         self.operation = operation
@@ -51,6 +54,7 @@ class EcsApiError(SubmitError):
         self.transient = transient
         self.retry_after = retry_after
         self.attempts = attempts
+        self.resource_ids = list(resource_ids or [])
 
 
 def _translate(exc: BaseException, operation: str, step: str, context: str) -> EcsApiError | None:
@@ -81,8 +85,10 @@ def _translate(exc: BaseException, operation: str, step: str, context: str) -> E
         headers = meta.get("HTTPHeaders", {}) or {}
         retry_after = parse_retry_after(headers.get("retry-after"))
         message = f"ECS {operation} failed{where}: {code}" + (f": {text}" if text else "")
+        ids = exc.response.get("resourceIds")
         return EcsApiError(
-            message, operation=operation, code=code, transient=transient, retry_after=retry_after, step=step
+            message, operation=operation, code=code, transient=transient, retry_after=retry_after, step=step,
+            resource_ids=[str(i) for i in ids] if isinstance(ids, list) else None,
         )
     if isinstance(exc, ParamValidationError):
         report = str(exc.kwargs.get("report", exc)).strip()

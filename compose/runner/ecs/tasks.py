@@ -137,6 +137,10 @@ class _Tasks(_Calls):
             try:
                 answer = self._call("RunTask", "run", context, **request)
             except EcsApiError as exc:
+                if exc.code == "ConflictException" and exc.resource_ids:
+                    # ECS remembers the token for 24 h, longer than it lists stopped tasks: the
+                    # run's task exists (an earlier submission, whose nonce differs).
+                    return result(exc.resource_ids[0], False)
                 if exc.code == "ConflictException":
                     raise EcsApiError(
                         f"run {run_id!r} was already submitted to cluster {cluster or 'default'!r} "
