@@ -10,9 +10,12 @@
   revision.
 * :meth:`EcsRunner.run` starts one task per run id. The RunTask ``clientToken`` is derived
   from the run id, so ECS itself refuses to start a second task for the same run within its
-  24 hours of memory; and before calling RunTask the runner looks for a task already started
-  for that run (``startedBy`` plus the run-id tag), so a restarted runner finds the task it
-  started before even where the token is not honoured (moto ignores it).
+  24 hours of memory (a ``ConflictException`` naming the task is taken as that task); and
+  every RunTask attempt, the first included, starts with a lookup for a task already
+  started for that run (``startedBy`` plus the run-id tag), so a lost answer or a restarted
+  runner finds the task even where the token is not honoured (moto ignores it). The task
+  carries a submission nonce tag (:data:`compose.runner._common.SUBMISSION_KEY`):
+  ``RunResult.recovered`` says a found task is this call's own, whose answer was lost.
 * :meth:`EcsRunner.wait` polls until the task is STOPPED and reports the stop code, the
   stopped reason and each container's exit code; the run succeeded when every essential
   container exited 0. :meth:`EcsRunner.cancel` stops the task.
@@ -20,6 +23,9 @@
 Throttling (``ThrottlingException``), ECS's "Too many concurrent attempts to create a new
 revision of the specified family", 5xx answers and dropped connections are retried with
 exponential backoff and full jitter, bounded in attempts and time (:mod:`compose.runner._retry`).
+The runner makes every retry itself: botocore's own are off for every call, also on a client
+passed in (:func:`compose.runner.ecs.calls.own_retries`). One outage breaker per runner makes
+an outage cost about one retry budget, and :meth:`EcsRunner.interrupt` ends calls under retry.
 Every retry of a registration or of a RunTask starts again with the lookup, so a revision or
 task that another process (or a request whose answer was lost) created meanwhile is found and
 reused rather than duplicated. Every other failure becomes a :class:`compose.errors.SubmitError`

@@ -7,10 +7,14 @@ runner then reads that Job and checks the run id it carries (annotation
 Same run: the earlier submission is returned as "already submitted". Another run: a
 :class:`KubernetesAPIError`. This is also what makes retries safe: a create whose response
 was lost (reset connection, read timeout, 504) may have been stored, and its retry meets
-the 409 and resolves it to the same run, never to a second Job.
+the 409 and resolves it to the same run, never to a second Job. The Job carries a submission
+nonce annotation (:data:`compose.runner._common.SUBMISSION_KEY`), so the runner tells its own
+create whose answer was lost (``SubmitResult.created`` and ``recovered``) from a Job that
+existed before (``already_submitted``).
 
 Transient failures (429, 5xx, dropped or reset connections, timeouts) are retried with
-exponential backoff and full jitter, honouring ``Retry-After`` (:mod:`compose.runner._retry`).
+exponential backoff and full jitter, honouring ``Retry-After`` (:mod:`compose.runner._retry`),
+under one outage breaker per runner; :meth:`KubernetesRunner.interrupt` ends calls under retry.
 Other failures become :class:`KubernetesAPIError`, a :class:`compose.errors.SubmitError`
 whose message says what the server refused: for 403 the verb, resource and namespace RBAC
 denied; for 422 each field cause.
