@@ -21,7 +21,7 @@ def read_all(data: bytes, **kw: Any) -> list[Any]:
     r, w = os.pipe()
     threading.Thread(target=lambda: (os.write(w, data), os.close(w)), daemon=True).start()
     try:
-        return list(LineReader(r, source="in", chunk=7, **kw))
+        return list(LineReader(r, source="in", **{"chunk": 7, **kw}))
     finally:
         os.close(r)
 
@@ -40,7 +40,7 @@ def test_line_reader(case: dict[str, Any]) -> None:
 
 
 def test_deep_nesting_is_one_bad_line_not_a_crash() -> None:
-    got = read_all(b"[" * 300_000 + b"]" * 300_000 + b'\n{"id": "after"}\n')
+    got = read_all(b"[" * 300_000 + b"]" * 300_000 + b'\n{"id": "after"}\n', chunk=1 << 16, max_line_bytes=1 << 21)
     assert isinstance(got[0], InvalidInput) and "nested too deeply" in got[0].message
     assert isinstance(got[1], LineRun) and got[1].run.id == "after" and got[1].line == 2
 
