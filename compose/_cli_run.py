@@ -231,26 +231,30 @@ def cancel(run_id: str, target: str, **opts: Any) -> None:
               help="Seconds between two looks at an ECS task while waiting.")
 @click.option("--wait-slice", type=click.FloatRange(min=0.01), default=5.0, hidden=True,
               help="Seconds between two looks at a stop-waiting request (a second signal).")
+@click.option("--drain-timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
+              help="Seconds from SIGTERM until the agent has answered every run it read and exits.")
 @_runner_options
 def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str, metadata_files: tuple[Path, ...],
           concurrency: int, wait: bool, timeout: float, dry_run: str | None, wait_slice: float,
-          **opts: Any) -> None:
+          drain_timeout: float, **opts: Any) -> None:
     """Submit flow runs read as JSON lines; write one JSON outcome line per run.
 
     Each input line is an object such as {"id": "7f9c", "flow": "etl", "metadata":
-    {"job_profile": "gpu"}}. A bad line gets an "invalid-input" outcome with its line
-    number. On SIGTERM or Ctrl-C the agent reads no more lines and finishes the runs in
-    flight; a second signal stops waiting for them.
+    {"job_profile": "gpu"}}. A bad line (not UTF-8, not JSON, too long or too deep, not a
+    flow run) gets an "invalid-input" outcome with its line number and the agent goes on.
+    On SIGTERM or Ctrl-C the agent reads no more lines, answers every line it had read, and
+    finishes the runs in flight within --drain-timeout; a second signal stops waiting.
     """
-    from .agent import Agent, read_flow_runs
+    from .agent import Agent
+    from .agent.source import LineReader
 
     generator = _generator(root, target, sets, _read_metadata(metadata_files), warm=True)
     backend = _backend(target, opts, dry_run=dry_run)
     if input_path == "-":
-        stream, name, owned = sys.stdin, "<stdin>", False
+        stream, name, owned = sys.stdin.buffer, "<stdin>", False
     else:
         try:
-            stream, name, owned = open(input_path, encoding="utf-8"), input_path, True
+            stream, name, owned = open(input_path, "rb"), input_path, True
         except OSError as exc:
             raise UsageError(f"cannot read {input_path}: {exc.strerror or exc}") from exc
     lost: list[str | None] = []
@@ -271,9 +275,9 @@ def agent(root: Path | None, target: str, sets: tuple[str, ...], input_path: str
 
     try:
         runner = Agent(
-            read_flow_runs(stream, source=name), generator, {target: backend},
+            LineReader(stream, source=name), generator, {target: backend},
             concurrency=concurrency, wait=wait, timeout=timeout, dry_run=dry_run, wait_slice=wait_slice,
-            on_outcome=emit,
+            on_outcome=emit, drain_timeout=drain_timeout,
         )
         summary = runner.run()
     finally:

@@ -18,7 +18,8 @@ Pieces, one module each:
 * :mod:`~compose.agent.backends` - the agent's view of the Kubernetes and ECS runners.
 * :mod:`~compose.agent.agent` - :func:`process_run` (one run) and :class:`Agent` (many).
 * :mod:`~compose.agent.outcome` - :class:`Outcome`, what is reported per run.
-* :mod:`~compose.agent.source` - :func:`read_flow_runs`, flow runs from JSON lines.
+* :mod:`~compose.agent.source` - :func:`read_flow_runs` and :class:`LineReader`, flow runs
+  from JSON lines (the reader ``compose agent`` uses: stoppable, nothing read is lost).
 
 Importing this package imports neither ``kubernetes`` nor ``boto3``.
 """
@@ -37,7 +38,7 @@ from .generator import (
     wrap,
 )
 from .outcome import OK_STATUSES, STATUSES, InvalidInput, Outcome, Status
-from .source import read_flow_runs
+from .source import LineReader, LineRun, read_flow_runs
 
 __all__ = [
     "Agent",
@@ -61,4 +62,6 @@ __all__ = [
     "OK_STATUSES",
     "InvalidInput",
     "read_flow_runs",
+    "LineReader",
+    "LineRun",
 ]

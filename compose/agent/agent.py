@@ -7,17 +7,26 @@ every failure into an :class:`~compose.agent.outcome.Outcome`; it never raises f
 Stopping (SIGTERM or SIGINT when run in the main thread, or :meth:`Agent.stop`):
 
 1. The agent takes no more runs from the source. Runs it has not taken stay in the source
-   (an iterator is simply not advanced; the caller may hand it to the next agent).
+   (an iterator is simply not advanced; the caller may hand it to the next agent). A
+   :class:`~compose.agent.source.LineReader` is told to stop too, and every line it had read
+   but not handed out is reported ``not-started`` (invalid ones ``invalid-input``).
 2. Runs in flight finish: their submission completes and, with ``wait=True``, they are
-   waited for until they end or time out, and each gets its outcome.
-3. A second signal (or ``stop(abandon_waits=True)``) stops the waiting: runs still being
-   waited for are reported ``submitted`` (they keep running on the cluster); a submission
-   already under way still completes.
+   waited for, within the drain deadline (``drain_timeout``, 20 s by default: Kubernetes
+   kills a pod 30 s after SIGTERM by default).
+3. Three quarters into the deadline (or at a second signal, or
+   ``stop(abandon_waits=True)``) waiting stops: runs being waited for are reported
+   ``submitted`` (they keep running); the runners are interrupted, so submissions still
+   retrying end: ``not-started`` when nothing that starts a Job or task was sent,
+   ``interrupted`` when it was (it may exist; resubmitting is safe).
+4. At the deadline, a run whose thread still has not come back (a request hanging on a
+   black-holed endpoint) is reported from the main thread (``interrupted``, or ``submitted``
+   once submitted) and :meth:`Agent.run` returns; whatever that thread reports later is
+   dropped, so every run has exactly one outcome.
 
 The agent pulls a run from the source only when a worker is free, so at most one run can be
-taken and not started: one whose ``next()`` was blocking (say, reading a pipe) when the stop
-came. When that ``next()`` returns, the run is reported ``not-started``. If the source never
-returns, :meth:`Agent.run` does not wait for it.
+taken and not started from a plain iterator: one whose ``next()`` was blocking (say, reading
+a pipe) when the stop came. When that ``next()`` returns, the run is reported
+``not-started``. If such a source never returns, :meth:`Agent.run` does not wait for it.
 
 Exactly once: the agent relies on the runners (a Job named from the run id; an ECS lookup
 plus ``clientToken``). A restarted agent given the same runs creates nothing new and reports
@@ -40,10 +49,12 @@ from typing import Any, Iterator, TextIO
 
 from compose.errors import ComposeError, UsageError
 from compose.model import FlowRun
+from compose.runner._common import RunnerStopped
 
 from .backends import Submitted, backends_for
 from .generator import GeneratorLike, as_generator, as_spec
 from .outcome import InvalidInput, Outcome
+from .source import CutLine, LineRun
 
 __all__ = ["Agent", "AgentSummary", "process_run"]
 
@@ -73,6 +84,9 @@ def _failure(status: str, flow_run: FlowRun, exc: BaseException, *, target: str 
     status_code = getattr(exc, "status", None)
     if isinstance(status_code, int) and status_code:
         details["http_status"] = status_code
+    attempts = getattr(exc, "attempts", None)
+    if isinstance(attempts, int):
+        details["attempts"] = attempts
     if submitted is not None:
         return submitted.outcome(status, reason=_reason(exc), message=_message(exc), details=details)
     return Outcome(status=status, run_id=flow_run.id, target=target,  # type: ignore[arg-type]
@@ -116,6 +130,7 @@ def process_run(
     abandon: threading.Event | None = None,
     wait_slice: float = 5.0,
     submit_lock: Callable[[str], Any] | None = None,
+    on_submitted: Callable[[Submitted], None] | None = None,
 ) -> Outcome:
     """Generate, submit and (optionally) wait for one run; every failure becomes an outcome.
 
@@ -130,6 +145,7 @@ def process_run(
         abandon: when set, waiting stops at the next slice and the run is ``submitted``.
         wait_slice: seconds per wait slice when ``abandon`` is given.
         submit_lock: ``submit_lock(run_id)`` gives a context manager held while submitting.
+        on_submitted: called with the submission once the runner returned it.
 
     Returns:
         The run's :class:`Outcome`.
@@ -152,8 +168,14 @@ def process_run(
                 submitted = backend.submit(spec, flow_run, dry_run=dry_run)
         else:
             submitted = backend.submit(spec, flow_run, dry_run=dry_run)
+    except RunnerStopped as exc:
+        status = "interrupted" if exc.sent else "not-started"
+        return Outcome(status=status, run_id=flow_run.id, target=spec.target,  # type: ignore[arg-type]
+                       reason="AgentStopping", message=_message(exc), details={"attempts": exc.attempts})
     except Exception as exc:
         return _failure("submit-failed", flow_run, exc, target=spec.target)
+    if on_submitted is not None:
+        on_submitted(submitted)
     what = _what(submitted)
     if submitted.dry_run is not None:
         return submitted.outcome("dry-run", message=f"{submitted.dry_run} dry run of {what}: accepted")
@@ -162,6 +184,8 @@ def process_run(
         return submitted.outcome("submitted", message=f"{prefix}{what} submitted")
     try:
         outcome = _wait(backend, submitted, timeout, log_stream=log_stream, abandon=abandon, wait_slice=wait_slice)
+    except RunnerStopped:
+        outcome = None
     except Exception as exc:
         return _failure("wait-failed", flow_run, exc, submitted=submitted)
     if outcome is None:
@@ -218,13 +242,27 @@ class _KeyedLocks:
                     del self._locks[key]
 
 
+class _InFlight:
+    """A run a worker thread has taken: what the main thread reports if the thread does not
+    come back before the drain deadline."""
+
+    def __init__(self, run: FlowRun, line: int | None) -> None:
+        self.run = run
+        self.line = line
+        self.submitted: Submitted | None = None
+
+
 class Agent:
     """Takes flow runs from a source; generates, submits and waits, ``concurrency`` at a time.
 
     Args:
         source: flow runs (:class:`~compose.model.FlowRun`, or mappings for
-            ``FlowRun.from_dict``, or :class:`~compose.agent.outcome.InvalidInput` items,
+            ``FlowRun.from_dict``, :class:`~compose.agent.source.LineRun` items, whose line
+            goes on the outcome, or :class:`~compose.agent.outcome.InvalidInput` items,
             which are reported as ``invalid-input``). Pulled lazily, one per free worker.
+            A source with ``stop()`` and ``unread()`` (a
+            :class:`~compose.agent.source.LineReader`) is stopped with the agent, and what it
+            read but did not hand out is reported.
         generator: a :class:`~compose.agent.generator.JobSpecGenerator` or any callable
             ``flow_run -> spec``.
         runners: a ``KubernetesRunner``, an ``EcsRunner``, a backend, or a mapping of target
@@ -238,6 +276,8 @@ class Agent:
         handle_signals: install SIGTERM/SIGINT handlers while :meth:`run` runs (only
             possible, and only done, in the main thread; the previous handlers come back).
         wait_slice: seconds between two looks at a stop-waiting request while waiting.
+        drain_timeout: seconds from the first stop request until :meth:`run` returns at the
+            latest, every run taken reported (see the module's docstring).
 
     Raises:
         UsageError: ``concurrency`` below 1, a bad ``dry_run``, or unusable ``runners``.
@@ -256,11 +296,14 @@ class Agent:
         dry_run: str | None = None,
         handle_signals: bool = True,
         wait_slice: float = 5.0,
+        drain_timeout: float = 20.0,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise UsageError(f"concurrency must be a positive integer, not {concurrency!r}")
         if dry_run not in (None, "client", "server"):
             raise UsageError(f"dry_run must be 'client', 'server' or None, not {dry_run!r}")
+        if not drain_timeout > 0:
+            raise UsageError(f"drain_timeout must be positive, not {drain_timeout!r}")
         self.source = source
         self.generator = as_generator(generator)
         self.backends = backends_for(runners)
@@ -271,6 +314,7 @@ class Agent:
         self.dry_run = dry_run
         self.handle_signals = handle_signals
         self.wait_slice = wait_slice
+        self.drain_timeout = drain_timeout
         self.summary = AgentSummary()
         self._stop = threading.Event()
         self._abandon = threading.Event()
@@ -278,10 +322,13 @@ class Agent:
         self._slots = threading.Semaphore(concurrency)
         self._lock = threading.Lock()
         self._report_lock = threading.Lock()
-        self._active = 0
-        self._pulling = False
+        self._inflight: dict[int, _InFlight] = {}
+        self._seq = 0
+        self._stop_at: float | None = None
+        self._hard_at: float | None = None
         self._started = False
         self._ids = _KeyedLocks()
+        self._stoppable = callable(getattr(source, "stop", None)) and callable(getattr(source, "unread", None))
 
     # ---- control
 
@@ -290,11 +337,20 @@ class Agent:
 
         Args:
             abandon_waits: also stop waiting for submitted runs (they are reported
-                ``submitted`` and keep running).
+                ``submitted`` and keep running) and interrupt submissions still retrying.
         """
         self._stop.set()
+        if self._stoppable:
+            self.source.stop()  # type: ignore[attr-defined]
         if abandon_waits:
-            self._abandon.set()
+            self._abandon_all()
+
+    def _abandon_all(self) -> None:
+        self._abandon.set()
+        for backend in self.backends.values():
+            interrupt = getattr(getattr(backend, "runner", None), "interrupt", None)
+            if callable(interrupt):
+                interrupt()
 
     @property
     def stopping(self) -> bool:
@@ -304,14 +360,15 @@ class Agent:
     @property
     def in_flight(self) -> int:
         """Runs being generated, submitted or waited for right now."""
-        return self._active
+        return len(self._inflight)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         first = not self._stop.is_set()
         self.stop(abandon_waits=not first)
         log.warning(
             "compose agent: %s received; %s", signal.Signals(signum).name,
-            "taking no more runs, finishing those in flight (again to stop waiting)" if first
+            f"taking no more runs, finishing those in flight within {self.drain_timeout:g}s "
+            "(again to stop waiting)" if first
             else "no longer waiting for runs in flight",
         )
 
@@ -320,7 +377,8 @@ class Agent:
     def run(self) -> AgentSummary:
         """Process the source until it runs out or the agent is stopped.
 
-        Returns when every run taken has its outcome. Can be called once.
+        Returns when every run taken has its outcome, at the latest ``drain_timeout``
+        seconds after the stop. Can be called once.
         """
         if self._started:
             raise UsageError("an Agent runs once; make a new one")
@@ -333,15 +391,15 @@ class Agent:
         try:
             dispatcher = threading.Thread(target=self._dispatch, name="compose-agent-dispatch", daemon=True)
             dispatcher.start()
-            while not self._dispatched.wait(0.05):
-                if self._stop.is_set():
-                    break
-            # Wait for what is in flight. A dispatcher still blocked in the source's next()
-            # is not waited for: what it returns later is reported not-started.
             while True:
                 with self._lock:
-                    idle = self._active == 0
-                if idle and (self._dispatched.is_set() or self._stop.is_set()):
+                    idle = not self._inflight
+                # A plain iterator blocked in next() is not waited for once stopping (what it
+                # returns later is reported not-started); a LineReader ends by itself.
+                source_done = self._dispatched.is_set() or (self._stop.is_set() and not self._stoppable)
+                if idle and source_done:
+                    break
+                if self._stop.is_set() and self._draining():
                     break
                 time.sleep(0.02)
             if self._stop.is_set() and not self._dispatched.is_set():
@@ -351,6 +409,43 @@ class Agent:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         self.summary.stopped = self._stop.is_set()
         return self.summary
+
+    def _draining(self) -> bool:
+        """Drive the drain after a stop; True once the deadline passed (all reported)."""
+        now = time.monotonic()
+        if self._stop_at is None:
+            self._stop_at = now
+        elapsed = now - self._stop_at
+        if elapsed >= self.drain_timeout * 0.75 and not self._abandon.is_set():
+            log.warning("compose agent: drain deadline near; no longer waiting, interrupting submissions")
+            self._abandon_all()
+        if self._abandon.is_set() and self._hard_at is None:
+            # Whoever abandoned (a second signal, the soft deadline): threads get a few
+            # seconds to come back before the main thread answers for them.
+            self._hard_at = min(self._stop_at + self.drain_timeout, now + max(2.0, self.drain_timeout * 0.25))
+        if self._hard_at is None or now < self._hard_at:
+            return False
+        if self._stoppable and not self._dispatched.wait(1.0):
+            log.warning("compose agent: the input reader did not stop in time")
+        with self._lock:
+            left = list(self._inflight.values())
+            self._inflight.clear()
+        for entry in left:
+            self._report(self._abandoned(entry))
+        return True
+
+    def _abandoned(self, entry: _InFlight) -> Outcome:
+        if entry.submitted is not None:
+            outcome = entry.submitted.outcome(
+                "submitted", message=f"{_what(entry.submitted)} submitted; the agent stopped (drain deadline "
+                f"{self.drain_timeout:g}s) before it could report more (it keeps running)")
+        else:
+            outcome = Outcome(
+                status="interrupted", run_id=entry.run.id, reason="AgentStopping",
+                message=f"the agent stopped (drain deadline {self.drain_timeout:g}s) while this run was being "
+                        "generated or submitted; its Job or task may or may not exist; submitting the same run "
+                        "id again is safe")
+        return dataclasses.replace(outcome, line=entry.line) if entry.line is not None else outcome
 
     def _report(self, outcome: Outcome) -> None:
         with self._report_lock:
@@ -387,54 +482,97 @@ class Agent:
                                          message=f"the source of flow runs failed: {_message(exc)}"))
                     return
                 self.summary.taken += 1
-                run = self._as_run(item)
-                if not isinstance(run, FlowRun):
+                taken = self._as_run(item)
+                if isinstance(taken, Outcome):
                     self._slots.release()
-                    self._report(run)
+                    self._report(taken)
                     continue
+                run, line = taken
                 with self._lock:
                     stopping = self._stop.is_set()
                     if not stopping:
-                        self._active += 1
+                        self._seq += 1
+                        seq = self._seq
+                        self._inflight[seq] = _InFlight(run, line)
                 if stopping:
                     self._slots.release()
-                    self._report(Outcome(status="not-started", run_id=run.id, reason="AgentStopping",
-                                         message="the agent was stopping when the source yielded this run; "
-                                                 "nothing was submitted"))
+                    self._report(self._not_started(run, line))
                     return
-                worker = threading.Thread(target=self._work, args=(run,), name=f"compose-run-{run.id}")
+                worker = threading.Thread(target=self._work, args=(seq, run, line), name=f"compose-run-{run.id}",
+                                          daemon=True)
                 worker.start()
         finally:
-            self._dispatched.set()
+            try:
+                if self._stoppable and self._stop.is_set():
+                    self._report_unread()
+            finally:
+                self._dispatched.set()
 
     @staticmethod
-    def _as_run(item: Any) -> FlowRun | Outcome:
+    def _not_started(run: FlowRun, line: int | None) -> Outcome:
+        return Outcome(status="not-started", run_id=run.id, reason="AgentStopping", line=line,
+                       message="the agent was stopping when it read this run; nothing was submitted")
+
+    def _report_unread(self) -> None:
+        try:
+            items = self.source.unread()  # type: ignore[attr-defined]
+        except Exception as exc:  # the reader failing must not lose what it could report
+            log.error("reading the rest of the input after the stop failed: %s", exc)
+            return
+        for item in items:
+            self.summary.taken += 1
+            if isinstance(item, CutLine):
+                self._report(Outcome(
+                    status="not-started", run_id=None, reason="AgentStopping", line=item.line,
+                    message=f"the agent stopped while reading this line ({item.size} bytes read, the rest was "
+                            "not); nothing was submitted"))
+                continue
+            taken = self._as_run(item)
+            if isinstance(taken, Outcome):
+                self._report(taken)
+            else:
+                self._report(self._not_started(*taken))
+
+    @staticmethod
+    def _as_run(item: Any) -> tuple[FlowRun, int | None] | Outcome:
+        if isinstance(item, LineRun):
+            return item.run, item.line
         if isinstance(item, FlowRun):
-            return item
+            return item, None
         if isinstance(item, InvalidInput):
             return item.outcome()
         if isinstance(item, Mapping):
             try:
-                return FlowRun.from_dict(item)
+                return FlowRun.from_dict(item), None
             except ComposeError as exc:
                 run_id = item.get("id") if isinstance(item.get("id"), str) and item.get("id") else None
                 return InvalidInput(exc.message, run_id=run_id).outcome()
         return InvalidInput(f"expected a flow run, got {type(item).__name__}").outcome()
 
-    def _work(self, run: FlowRun) -> None:
+    def _work(self, seq: int, run: FlowRun, line: int | None) -> None:
         outcome: Outcome | None = None
+
+        def submitted(sub: Submitted) -> None:
+            with self._lock:
+                entry = self._inflight.get(seq)
+                if entry is not None:
+                    entry.submitted = sub
+
         try:
             outcome = process_run(
                 run, self.generator, self.backends, wait=self.wait, timeout=self.timeout,
                 dry_run=self.dry_run, abandon=self._abandon, wait_slice=self.wait_slice,
-                submit_lock=self._ids.hold,
+                submit_lock=self._ids.hold, on_submitted=submitted,
             )
         except BaseException as exc:  # never lose a run, even to a bug
             outcome = _failure("submit-failed", run, exc)
             raise
         finally:
-            if outcome is not None:
-                self._report(outcome)
             with self._lock:
-                self._active -= 1
+                mine = self._inflight.pop(seq, None) is not None
+            if outcome is not None and mine:
+                # Not mine: the drain deadline passed and the main thread reported this run.
+                if line is not None and outcome.line is None:
+                    outcome = dataclasses.replace(outcome, line=line)
+                self._report(outcome)
             self._slots.release()

@@ -89,6 +89,16 @@ class Backend(Protocol):
         ...
 
 
+def _submission(created: bool, recovered: bool) -> str:
+    """What a submission did, for ``details["submission"]``: ``created`` (this submission
+    made the Job / task), ``created-answer-lost`` (it made it, its answer was lost and the
+    runner found it by the submission nonce), ``existed`` (it was there before: an earlier
+    agent or another process made it; ``already_submitted`` is True)."""
+    if not created:
+        return "existed"
+    return "created-answer-lost" if recovered else "created"
+
+
 # --------------------------------------------------------------------------- Kubernetes
 
 
@@ -158,6 +168,8 @@ class KubernetesBackend:
         runner = self._runner_for(spec.flow_container)
         result = runner.submit(spec.job, flow_run.id, dry_run=dry_run)
         details: dict[str, Any] = {"uid": result.uid}
+        if dry_run is None:
+            details["submission"] = _submission(result.created, getattr(result, "recovered", False))
         if dry_run is not None:
             details["object"] = result.job
         return Submitted(
@@ -252,7 +264,8 @@ class EcsBackend:
         return Submitted(
             "ecs", flow_run.id, result.task_arn, result.cluster, spec.flow_container,
             already_submitted=not result.created,
-            details={"task_definition_arn": td_arn, "registered": registered},
+            details={"task_definition_arn": td_arn, "registered": registered,
+                     "submission": _submission(result.created, getattr(result, "recovered", False))},
         )
 
     def wait(self, submitted: Submitted, timeout: float, *, log_stream: TextIO | None = None) -> Outcome:

@@ -13,12 +13,18 @@ Statuses, by where a run stopped:
 * ``generate-failed``: the generator raised, or returned something that is not a spec.
 * ``submit-failed``: the runner refused or failed to submit (RBAC, invalid spec, API down).
 * ``wait-failed``: submitted, but watching it failed for good: its end is unknown.
-* ``not-started``: the source yielded the run after the agent began stopping; nothing
-  was sent for it.
+* ``not-started``: the agent was stopping when it read the run (or before anything that
+  starts a Job or task was sent for it); nothing was started for it.
+* ``interrupted``: the agent stopped (its drain deadline ran out) while a request that
+  starts the Job or task was under way or retried: it may or may not exist. Submitting the
+  same run again is safe (it is found, not duplicated).
 * ``invalid-input``: a source item (a JSON line) is not a flow run; ``line`` says which.
 
 ``already_submitted`` is True when the run's Job or task existed before this submission (an
-agent restart, or a retry whose first answer was lost): nothing new was created.
+earlier agent, another process): nothing new was created. A Job or task that this submission
+created but whose answer was lost is found by the runner through its submission nonce and is
+not "already submitted"; ``details["submission"]`` says ``created``,
+``created-answer-lost`` or ``existed``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ Status = Literal[
     "submit-failed",
     "wait-failed",
     "not-started",
+    "interrupted",
     "invalid-input",
 ]
 
@@ -68,7 +75,7 @@ class Outcome:
             or error code, or the exception's class name.
         message: one line for people.
         already_submitted: the Job or task existed before this submission.
-        line: for input read from a file, the 1-based line of the run.
+        line: for input read from JSON lines (a file or stdin), the 1-based line of the run.
         details: target-specific facts (pod phase, container reason, stop code, the
             prepared object of a client dry run ...), plain JSON data.
     """

@@ -178,7 +178,7 @@ def test_outcome_to_dict_is_json_with_every_key():
     assert set(data) == {"status", "run_id", "target", "job_name", "namespace", "task_arn", "cluster",
                          "exit_code", "reason", "message", "already_submitted", "line", "details"}
     assert data["exit_code"] == 2 and not o.ok
-    assert len(STATUSES) == len(set(STATUSES)) == 11
+    assert len(STATUSES) == len(set(STATUSES)) == 12
     bad = InvalidInput("not JSON", line=3, source="runs.jsonl").outcome()
     assert (bad.status, bad.line, bad.message) == ("invalid-input", 3, "runs.jsonl:3: not JSON")
     assert InvalidInput("x", line=2).outcome().message == "line 2: x"

@@ -108,8 +108,9 @@ def make_client(moto: str) -> Callable[..., Any]:
     from botocore.config import Config
 
     def make(service: str = "ecs") -> Any:
-        # botocore's own retries off: the runner's retries are what the tests look at.
-        config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+        # botocore's retries ON, as any boto3 client has them (standard mode, 3 attempts): the
+        # runner must turn them off itself for the clients it is given (runner.ecs.own_retries).
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3})
         return boto3.client(service, region_name=REGION, endpoint_url=moto, config=config)
 
     return make

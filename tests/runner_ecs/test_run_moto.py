@@ -9,6 +9,8 @@ reports RunTask ``failures``: exit codes and failures are covered with the Stubb
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import pytest
@@ -66,7 +68,9 @@ def test_fargate_run_starts_one_tagged_task_with_overrides(ecs, fargate_network,
     task = describe(ecs, result.task_arn)
     assert task["startedBy"] == RUN_ID
     assert task["taskDefinitionArn"] == registered
-    assert {t["key"]: t["value"] for t in task["tags"]} == {
+    tags = {t["key"]: t["value"] for t in task["tags"]}
+    assert re.fullmatch(r"[0-9a-f]{24}", tags.pop("compose.dev/submission")), "the submission nonce"
+    assert tags == {
         "team": "data",
         "compose.dev/flow-name": "etl",
         RUN_ID_LABEL: RUN_ID,

@@ -18,13 +18,14 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from compose.constants import RUN_ID_LABEL, SPEC_HASH_TAG
 from compose.errors import SubmitError
 from compose.runner import ecs as ecs_module
 from compose.runner._canonical import spec_hash
 from compose.runner._retry import RetryPolicy
+from compose.runner._common import SUBMISSION_KEY
 from compose.runner.ecs import EcsApiError, EcsRunner, client_token, run_id_tag_value, started_by
 
 ACCOUNT = "arn:aws:ecs:us-east-1:123456789012"
@@ -67,7 +68,7 @@ def expected_run(run_id: str = RUN_ID) -> dict[str, Any]:
         "taskDefinition": TD_ARN,
         "clientToken": client_token(run_id),
         "startedBy": started_by(run_id),
-        "tags": [{"key": RUN_ID_LABEL, "value": run_id_tag_value(run_id)}],
+        "tags": [{"key": RUN_ID_LABEL, "value": run_id_tag_value(run_id)}, {"key": SUBMISSION_KEY, "value": ANY}],
     }
 
 
@@ -183,6 +184,20 @@ def test_conflicting_client_token_says_the_run_was_submitted_already():
     assert info.value.code == "ConflictException" and not info.value.transient
 
 
+def test_conflict_naming_the_task_of_an_earlier_submission_is_that_task():
+    """ECS remembers a clientToken for 24 h but lists a stopped task for about an hour: a later
+    submission of the run (another nonce, so other parameters) meets ConflictException, whose
+    resourceIds name the run's task."""
+    runner, stub, _ = stubbed()
+    expect_no_task(stub)
+    stub.add_client_error(
+        "run_task", "ConflictException", "The specified client token has already been used.", 400,
+        expected_params=expected_run(), modeled_fields={"resourceIds": [TASK_ARN]},
+    )
+    result = runner.run(TD_ARN, request(), run_id=RUN_ID)
+    assert (result.task_arn, result.created) == (TASK_ARN, False)
+
+
 def test_existing_task_is_found_by_tag_not_just_started_by():
     runner, stub, _ = stubbed()
     ours, foreign = TASK_ARN, f"{ACCOUNT}:task/{CLUSTER}/ffff"
@@ -229,6 +244,28 @@ def test_lost_answer_then_retry_finds_the_task():
     stub.assert_no_pending_responses()
     assert (result.task_arn, result.created) == (TASK_ARN, False)
     assert sleeps == [0.5]
+
+
+def test_lost_answer_found_by_its_nonce_is_ours():
+    """The lookup finds a task carrying this submission's nonce: this call started it (its
+    answer was lost), so it is ``created`` and ``recovered``, not "already submitted"."""
+    runner, stub, sleeps = stubbed()
+    sent: list[dict[str, Any]] = []
+    runner.client.meta.events.register("provide-client-params.ecs.RunTask", lambda params, **_: sent.append(params))
+    expect_no_task(stub)
+    stub.add_client_error("run_task", "ServerException", "Service unavailable", 503, expected_params=expected_run())
+    stub.add_response("list_tasks", {"taskArns": [TASK_ARN]}, {"cluster": CLUSTER, "startedBy": RUN_ID, "desiredStatus": "RUNNING"})
+    stub.add_response("list_tasks", {"taskArns": []}, {"cluster": CLUSTER, "startedBy": RUN_ID, "desiredStatus": "STOPPED"})
+    answer: dict[str, Any] = {"tasks": [], "failures": []}
+    stub.add_response("describe_tasks", answer, {"cluster": CLUSTER, "tasks": [TASK_ARN], "include": ["TAGS"]})
+
+    def fill(**_: Any) -> None:  # the task as ECS stored it: with the tags RunTask sent
+        answer["tasks"] = [{"taskArn": TASK_ARN, "tags": sent[0]["tags"]}]
+
+    runner.client.meta.events.register("before-parameter-build.ecs.DescribeTasks", fill)
+    result = runner.run(TD_ARN, request(), run_id=RUN_ID)
+    stub.assert_no_pending_responses()
+    assert (result.task_arn, result.created, result.recovered) == (TASK_ARN, True, True)
 
 
 # -- registration under throttling -----------------------------------------------------------
@@ -401,5 +438,12 @@ def test_merge_overrides_does_not_modify_inputs():
 def test_doctests():
     import doctest
 
-    result = doctest.testmod(ecs_module)
-    assert result.attempted > 0 and result.failed == 0
+    import importlib
+    import pkgutil
+
+    attempted = 0
+    for info in pkgutil.iter_modules(ecs_module.__path__):
+        result = doctest.testmod(importlib.import_module(f"{ecs_module.__name__}.{info.name}"))
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted > 0

@@ -159,3 +159,61 @@ def test_max_attempts_one_never_retries():
 def test_parse_retry_after(value, expected):
     # 07:27:50 GMT on that day
     assert parse_retry_after(value, now=1445412470.0) == expected
+
+
+# -- the shared outage breaker and the stop event --------------------------------------------
+
+
+def test_outage_older_than_the_budget_lets_one_probe_through_and_fails_the_rest_unsent():
+    from compose.runner._retry import Outage
+
+    clock = Clock()
+    outage = Outage()
+    policy = RetryPolicy(max_attempts=50, max_elapsed=10.0, base_delay=1.0, max_delay=1.0)
+    down = failing([Transient() for _ in range(100)])
+    with pytest.raises(RetriesExhausted) as first:
+        retry_call(down, classify=classify, policy=policy, sleep=clock.sleep, clock=clock, rng=lambda: 1.0,
+                   outage=outage)
+    assert first.value.attempts == 11 and outage.age(clock()) == 10.0
+    clock.now += 1.0
+    assert outage.try_probe()  # another call is probing right now: this one is not sent at all
+    other = failing([])
+    with pytest.raises(RetriesExhausted) as unsent:
+        retry_call(other, classify=classify, policy=policy, sleep=clock.sleep, clock=clock, outage=outage)
+    assert unsent.value.attempts == 0 and other.calls == [] and "failing for 11s" in unsent.value.why
+    outage.end_probe()
+    with pytest.raises(RetriesExhausted) as probe:
+        retry_call(down, classify=classify, policy=policy, sleep=clock.sleep, clock=clock, outage=outage)
+    assert probe.value.attempts == 1, "the probe makes one attempt, no retries"
+    back = failing([])
+    assert retry_call(back, classify=classify, policy=policy, sleep=clock.sleep, clock=clock, outage=outage) == "ok"
+    assert outage.age(clock()) == 0.0, "an answer ends the outage"
+
+
+def test_a_non_transient_answer_also_ends_the_outage():
+    from compose.runner._retry import Outage
+
+    outage = Outage()
+    outage.failed(0.0, "refused")
+    with pytest.raises(ValueError):
+        retry_call(failing([ValueError("400")]), classify=classify, outage=outage)
+    assert outage.since is None
+
+
+def test_stop_event_ends_backoff_sleeps_and_starts_no_attempt():
+    import threading
+    import time
+
+    from compose.runner._retry import Interrupted
+
+    stop = threading.Event()
+    fn = failing([Transient() for _ in range(100)])
+    threading.Timer(0.2, stop.set).start()
+    began = time.monotonic()
+    with pytest.raises(Interrupted) as info:
+        retry_call(fn, classify=classify, policy=RetryPolicy(max_attempts=100, base_delay=30.0, max_delay=30.0,
+                                                             max_elapsed=600.0), rng=lambda: 1.0, stop=stop)
+    assert time.monotonic() - began < 2.0 and info.value.attempts == 1
+    with pytest.raises(Interrupted) as again:
+        retry_call(failing([]), classify=classify, stop=stop)
+    assert again.value.attempts == 0

@@ -178,10 +178,11 @@ def test_lost_response_after_the_server_stored_the_job_resolves_to_the_same_run(
     api.inject("POST", JOBS, "drop_response")
     result = runner.submit(job, "run-1")
     # The first create was stored but its answer never came; the retry met 409, and the
-    # label check made it "already submitted", not a second Job and not an error.
+    # submission nonce says this very call created it: created (answer lost), not "already
+    # submitted", not a second Job and not an error.
     assert api.committed_creates == [(NS, "etl-run-1")]
     assert stored(api) == ["etl-run-1"]
-    assert result.already_submitted and not result.created
+    assert result.created and result.recovered and not result.already_submitted
     assert result.uid == api.jobs[(NS, "etl-run-1")]["metadata"]["uid"]
     assert [r.fault for r in api.seen("POST", JOBS)] == ["drop_response", None]
     assert len(sleeps.delays) == 1
@@ -190,7 +191,7 @@ def test_lost_response_after_the_server_stored_the_job_resolves_to_the_same_run(
 def test_504_after_a_committed_write_resolves_to_the_same_run(runner, api, job):
     api.inject("POST", JOBS, "commit_then_status", status=504)
     result = runner.submit(job, "run-1")
-    assert result.already_submitted
+    assert result.created and result.recovered and not result.already_submitted
     assert api.committed_creates == [(NS, "etl-run-1")]
 
 
@@ -198,7 +199,7 @@ def test_slow_answer_past_the_read_timeout_resolves_to_the_same_run(make_runner,
     runner = make_runner(request_timeout=(2.0, 0.3))
     api.inject("POST", JOBS, "slow_commit", delay=0.8)
     result = runner.submit(job, "run-1")
-    assert result.already_submitted
+    assert result.created and result.recovered and not result.already_submitted
     assert api.committed_creates == [(NS, "etl-run-1")]
 
 
@@ -209,7 +210,8 @@ def test_many_lost_responses_and_resubmits_still_make_one_job(runner, api, job):
     results = [runner.submit(job, "run-1") for _ in range(3)]
     assert stored(api) == ["etl-run-1"]
     assert api.committed_creates == [(NS, "etl-run-1")]
-    assert [r.created for r in results] == [False, False, False]
+    # The first call created the Job (its answer lost); the later ones found it there.
+    assert [(r.created, r.recovered) for r in results] == [(True, True), (False, False), (False, False)]
     assert len({r.uid for r in results}) == 1
 
 
