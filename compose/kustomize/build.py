@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from ..errors import ComposeError, KustomizationError, YAMLSyntaxError
 from ..yamlio import load_documents
 from .loader import Kustomization, load_kustomization
@@ -117,6 +119,7 @@ class _Builder:
         except UnicodeDecodeError as exc:
             raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
         out: list[Resource] = []
+        nodes: list[Any] = []  # the YAML nodes, composed again only for non-string annotations
         for doc in load_documents(text, shown):
             data = doc.data
             if not isinstance(data, dict):
@@ -134,8 +137,10 @@ class _Builder:
                         )
                     prefix = ("items", i)
                     locs = {p[2:]: v for p, v in doc.locations.items() if p[:2] == prefix}
+                    _annotations_as_text(item, text, doc.index, prefix, nodes)
                     out.append(self._checked(Resource(item, shown, doc.index, locs), doc.line_of(prefix)))
                 continue
+            _annotations_as_text(data, text, doc.index, (), nodes)
             out.append(self._checked(Resource(data, shown, doc.index, doc.locations), doc.line_of(())))
         return out
 
@@ -184,7 +189,7 @@ class _Builder:
         shown: str,
         chain: list[tuple[Path, str]],
         *,
-        component: bool,
+        component: bool | None,
         into: list[Resource] | None,
         extra_components: Sequence[tuple[Path, str]] = (),
         referrer: tuple[Kustomization, tuple[Any, ...]] | None = None,
@@ -197,9 +202,10 @@ class _Builder:
                     raise referrer[0].error(msg, referrer[1], step="load")
                 raise KustomizationError(msg, file=shown, step="load")
         k = load_kustomization(real, shown)
-        if component and not k.is_component:
+        # component None: the directory built at the top, which kubectl builds either way.
+        if component is True and not k.is_component:
             raise _expected_kind(referrer, shown, f"'{shown}' is listed in 'components' but is a {k.kind}, not a Component")
-        if not component and k.is_component:
+        if component is False and k.is_component:
             raise _expected_kind(referrer, shown, f"'{shown}' is a Component: list it in 'components', not 'resources'")
         chain = chain + [(k.root, k.dir)]
         resources: list[Resource] = into if into is not None else []
@@ -274,6 +280,37 @@ class _Builder:
         return resources
 
 
+def _annotations_as_text(data: dict[str, Any], text: str, index: int, prefix: tuple[Any, ...], nodes: list[Any]) -> None:
+    """Annotation values that are not strings become the text written in the file, as in
+    Kustomize (``b: true`` -> ``"true"``, ``port: 0x1F`` -> ``"0x1F"``; a list or map -> ``""``).
+    Labels are left alone, as Kustomize leaves them."""
+    md = data.get("metadata")
+    annotations = md.get("annotations") if isinstance(md, dict) else None
+    if not isinstance(annotations, dict) or all(isinstance(v, str) for v in annotations.values()):
+        return
+    if not nodes:
+        nodes.extend(yaml.compose_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    for key, value in annotations.items():
+        if not isinstance(value, str):
+            node = _node_at(nodes[index], (*prefix, "metadata", "annotations", key))
+            annotations[key] = node.value if isinstance(node, yaml.ScalarNode) else ""
+
+
+def _node_at(node: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    found = value_node
+            node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node
+
+
 def _expected_kind(referrer: tuple[Kustomization, tuple[Any, ...]] | None, shown: str, message: str) -> ComposeError:
     if referrer is not None:
         return referrer[0].error(message, referrer[1], step="load")
@@ -335,14 +372,14 @@ def build(
             raise KustomizationError("extra component must be a directory", file=str(comp), step="load")
         extras.append((comp_real, os.path.normpath(str(comp))))
     builder = _Builder(merge_order, on_patch)
-    resources, top = builder.accumulate(real, shown, [], component=False, into=None, extra_components=extras)
+    resources, top = builder.accumulate(real, shown, [], component=None, into=None, extra_components=extras)
 
     if any(r.needs_hash for r in resources):
         from .transformers import hashing
 
         hashing.apply(resources)
-    if any(old != r.id for r in resources for old in r.previous):
-        # Only a rename can leave a reference stale.
+    if any(old != r.id for r in resources for old in r.previous) or any(r.kind == "RoleBinding" for r in resources):
+        # Only a rename can leave a reference stale; RoleBinding subjects are checked always.
         from .transformers import namereference
 
         namereference.fix(resources)

@@ -30,7 +30,7 @@ from ..errors import ComposeError, KustomizationError, MergeError, PatchError
 from ..yamlio import Document, load_documents
 from .json6902 import apply_patch, parse_patch
 from .loader import Kustomization, PatchSpec
-from .resource import CLUSTER_SCOPED_KINDS, Resource, ResId, split_api_version
+from .resource import Resource, ResId, split_api_version
 from .selector import SelectorSyntaxError, id_matches, select
 
 __all__ = ["LoadedPatch", "load_patch", "load_strategic_merge_entry", "load_json6902_entry", "apply_patches", "OnPatch"]
@@ -347,7 +347,7 @@ def apply_patches(
         for doc in patch.docs:
             if patch.target is None:
                 wanted = _patch_id(doc.data)
-                scoped = wanted.kind in CLUSTER_SCOPED_KINDS
+                scoped = wanted.is_cluster_scoped()
                 found = [r for r in resources if id_matches(r, wanted, scoped)]
                 if len(found) != 1:
                     how = "no resource matches" if not found else f"{len(found)} resources match"

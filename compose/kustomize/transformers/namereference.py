@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...errors import KustomizationError
-from ..resource import CLUSTER_SCOPED_KINDS, ResId, Resource
+from ..resource import ResId, Resource
 from ._common import affixes, live
 from .fieldpath import walk
 from .fieldspecs import NAME_REFERENCE, FieldSpec, NameBackReference
@@ -39,7 +39,7 @@ _NOT_A_NAMESPACE = "_non_namespaceable_"
 
 
 def _effective_ns(rid: ResId) -> str:
-    if rid.kind in CLUSTER_SCOPED_KINDS:
+    if rid.is_cluster_scoped():
         return _NOT_A_NAMESPACE
     return rid.namespace or "default"
 
@@ -58,7 +58,7 @@ def _same_ending(a: list[str], b: list[str]) -> bool:
 def _visible_to(referrer: Resource, resources: Sequence[Resource]) -> list[Resource]:
     """SubsetThatCouldBeReferencedByResource."""
     ref_id = referrer.id
-    if ref_id.kind in CLUSTER_SCOPED_KINDS:
+    if ref_id.is_cluster_scoped():
         return list(resources)
     binding_namespaces: set[str] = set()
     if referrer.kind == "RoleBinding":
@@ -74,7 +74,7 @@ def _visible_to(referrer: Resource, resources: Sequence[Resource]) -> list[Resou
     out = []
     for res in resources:
         rid = res.id
-        if rid.kind in CLUSTER_SCOPED_KINDS or _ns_equal(rid, ref_id) or rid.namespace in binding_namespaces:
+        if rid.is_cluster_scoped() or _ns_equal(rid, ref_id) or rid.namespace in binding_namespaces:
             out.append(res)
     return out
 
@@ -100,9 +100,9 @@ class _Reference:
 
     def _namespace_ok(self) -> Callable[[Resource], bool]:
         ref_id = self.referrer.id
-        if ref_id.kind in CLUSTER_SCOPED_KINDS:
+        if ref_id.is_cluster_scoped():
             return lambda r: True
-        return lambda r: r.kind in CLUSTER_SCOPED_KINDS or r.kind == "ServiceAccount" or _ns_equal(ref_id, r.id)
+        return lambda r: r.id.is_cluster_scoped() or r.kind == "ServiceAccount" or _ns_equal(ref_id, r.id)
 
     def select(self, old_name: str, candidates: list[Resource], by_namespace: bool) -> Resource | None:
         t = self.target

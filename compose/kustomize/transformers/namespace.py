@@ -77,6 +77,8 @@ def _apply_one(res: Resource, namespace: str) -> None:
     for spec in NAMESPACE:
         if spec.path == "metadata/namespace":
             continue
+        if spec.path == "metadata/name" and res.api_version != "v1":
+            continue  # only the core Namespace is renamed (removeUnneededMetaFieldSpecs)
         if is_binding and spec.kind in _ROLE_BINDINGS and spec.path.startswith("subjects"):
             continue
         if selected(spec, res):
