@@ -46,6 +46,7 @@ from .patches import (
     load_strategic_merge_entry,
 )
 from .resource import Resource
+from .transformers.config import TransformerConfig, default_config, parse_config
 from .selector import effective_namespace
 
 __all__ = ["build", "build_documents"]
@@ -193,7 +194,14 @@ class _Builder:
         into: list[Resource] | None,
         extra_components: Sequence[tuple[Path, str]] = (),
         referrer: tuple[Kustomization, tuple[Any, ...]] | None = None,
-    ) -> tuple[list[Resource], Kustomization]:
+        config: TransformerConfig | None = None,
+    ) -> tuple[list[Resource], Kustomization, TransformerConfig]:
+        """Resources, kustomization and transformer configuration of one directory.
+
+        A Component adds to ``into`` and to ``config`` (its parent's); a Kustomization starts
+        its own, and its parent merges the configuration it returns (as Kustomize's
+        accumulator does), so that the configuration at the top holds every level's.
+        """
         for root, root_shown in chain:
             if _within(root, real):
                 cycle = " -> ".join([s for _, s in chain[chain.index((root, root_shown)):]] + [shown])
@@ -209,6 +217,7 @@ class _Builder:
             raise _expected_kind(referrer, shown, f"'{shown}' is a Component: list it in 'components', not 'resources'")
         chain = chain + [(k.root, k.dir)]
         resources: list[Resource] = into if into is not None else []
+        cfg = config if config is not None else default_config()
 
         for entry, field_path in k.resources:
             if _is_remote(entry) and not os.path.exists(os.path.join(k.root, entry)):
@@ -216,13 +225,15 @@ class _Builder:
                               field_path, step="load")
             target, target_shown = self._directory(k, entry, field_path, "resource")
             if target.is_dir():
-                sub, _ = self.accumulate(target, target_shown, chain, component=False, into=None,
-                                         referrer=(k, field_path))
+                sub, _, sub_cfg = self.accumulate(target, target_shown, chain, component=False, into=None,
+                                                  referrer=(k, field_path))
                 self._append(resources, sub, k, field_path)
+                cfg = cfg.merge(sub_cfg)
             else:
                 real_file, shown_file = self._resolve_file(k, entry, field_path, "resource")
                 self._append(resources, self._load_resource_file(real_file, shown_file), k, field_path)
 
+        cfg = self.own_config(k, cfg)
         if k.data.get("configMapGenerator") or k.data.get("secretGenerator"):
             from .transformers import generators
 
@@ -234,18 +245,34 @@ class _Builder:
         for (comp_real, comp_shown), field_path in comps:
             if not comp_real.is_dir():
                 raise k.error(f"component '{comp_shown}' must be a directory", field_path, step="load")
-            resources, _ = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources,
-                                           referrer=(k, field_path))
+            resources, _, cfg = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources,
+                                                referrer=(k, field_path), config=cfg)
         for comp_real, comp_shown in extra_components:
-            resources, _ = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources)
+            resources, _, cfg = self.accumulate(comp_real, comp_shown, chain, component=True, into=resources,
+                                                config=cfg)
 
-        resources = self.transform(k, resources)
+        resources = self.transform(k, resources, cfg)
         if into is not None and resources is not into:
             into[:] = resources
             resources = into
-        return resources, k
+        return resources, k, cfg
 
-    def transform(self, k: Kustomization, resources: list[Resource]) -> list[Resource]:
+    def own_config(self, k: Kustomization, cfg: TransformerConfig) -> TransformerConfig:
+        """``cfg`` with the kustomization's ``configurations:`` files merged in."""
+        for rel, field_path in k.configurations:
+            real, shown = self._resolve_file(k, rel, field_path, "configuration file")
+            try:
+                text = real.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
+            for doc in load_documents(text, shown):
+                try:
+                    cfg = cfg.merge(parse_config(doc.data))
+                except ComposeError as exc:
+                    raise exc.with_context(file=shown, step="configurations")
+        return cfg
+
+    def transform(self, k: Kustomization, resources: list[Resource], cfg: TransformerConfig) -> list[Resource]:
         read_text = self._reader(k)
         patch_kwargs: dict[str, Any] = {"merge_order": self.merge_order, "on_patch": self.on_patch}
         if k.patches_strategic_merge:
@@ -257,26 +284,26 @@ class _Builder:
         if k.namespace:
             from .transformers import namespace
 
-            namespace.apply(resources, k.namespace)
+            namespace.apply(resources, k.namespace, cfg.namespace)
         if k.name_prefix or k.name_suffix:
             from .transformers import names
 
-            names.apply(resources, k.name_prefix, k.name_suffix)
+            names.apply(resources, k.name_prefix, k.name_suffix, cfg)
         if k.labels:
             from .transformers import labels
 
-            labels.apply(resources, k.labels)
+            labels.apply(resources, k.labels, cfg)
         if k.annotations:
             from .transformers import annotations
 
-            annotations.apply(resources, k.annotations)
+            annotations.apply(resources, k.annotations, cfg.common_annotations)
         if k.patches_json6902:
             loaded3 = [load_json6902_entry(k, s, read_text) for s in k.patches_json6902]
             resources = apply_patches(resources, loaded3, **patch_kwargs)
         if k.images:
             from .transformers import images
 
-            images.apply(resources, k.images)
+            images.apply(resources, k.images, cfg.images)
         return resources
 
 
@@ -372,7 +399,7 @@ def build(
             raise KustomizationError("extra component must be a directory", file=str(comp), step="load")
         extras.append((comp_real, os.path.normpath(str(comp))))
     builder = _Builder(merge_order, on_patch)
-    resources, top = builder.accumulate(real, shown, [], component=None, into=None, extra_components=extras)
+    resources, top, config = builder.accumulate(real, shown, [], component=None, into=None, extra_components=extras)
 
     if any(r.needs_hash for r in resources):
         from .transformers import hashing
@@ -382,7 +409,7 @@ def build(
         # Only a rename can leave a reference stale; RoleBinding subjects are checked always.
         from .transformers import namereference
 
-        namereference.fix(resources)
+        namereference.fix(resources, config.name_reference)
     resources = [r for r in resources if r.data and not _is_local_config(r)]
     try:
         return sort_resources(resources, top.sort_options)

@@ -130,7 +130,6 @@ UNSUPPORTED_FIELDS = {
     "helmGlobals": "Helm charts are not implemented",
     "helmCharts": "Helm charts are not implemented",
     "helmChartInflationGenerator": "Helm charts are not implemented",
-    "configurations": "custom transformer configurations are not implemented",
     "generators": "plugins are not implemented",
     "transformers": "plugins are not implemented",
     "validators": "plugins are not implemented",
@@ -188,6 +187,7 @@ class Kustomization:
     doc: Document
     resources: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     components: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    configurations: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     patches_strategic_merge: list[PatchSpec] = field(default_factory=list)
     patches: list[PatchSpec] = field(default_factory=list)
     patches_json6902: list[PatchSpec] = field(default_factory=list)
@@ -416,6 +416,7 @@ def _normalize(k: Kustomization, data: dict[str, Any]) -> None:
     k.resources = [(v, ("resources", i)) for i, v in enumerate(data.get("resources") or [])]
     k.resources += [(v, ("bases", i)) for i, v in enumerate(data.get("bases") or [])]
     k.components = [(v, ("components", i)) for i, v in enumerate(data.get("components") or [])]
+    k.configurations = [(v, ("configurations", i)) for i, v in enumerate(data.get("configurations") or [])]
 
     for i, entry in enumerate(data.get("patchesStrategicMerge") or []):
         # Kustomize reads an entry that parses as a resource as inline patch content,

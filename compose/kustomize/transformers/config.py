@@ -1,0 +1,215 @@
+"""Transformer configurations: which fields each transformer touches, as Kustomize's
+``TransformerConfig`` (api/internal/plugins/builtinconfig).
+
+The default configuration is Kustomize v5.5.0's own, kept verbatim in ``defaultconfig.yaml``
+beside this module and compiled into ``_defaultconfig.py`` (regenerate with ``python -m
+compose.kustomize.transformers.config``; a test checks the two agree). A kustomization's
+``configurations:`` files use the same format and are merged into it:
+
+.. code-block:: yaml
+
+    nameReference:            # Widgets' spec/configName names a ConfigMap
+    - kind: ConfigMap
+      version: v1
+      fieldSpecs:
+      - {path: spec/configName, kind: Widget}
+    commonLabels:             # labels also go to Widgets' spec/selector
+    - {path: spec/selector, kind: Widget, create: true}
+    namePrefix: [...]         # also nameSuffix, namespace, templateLabels, commonAnnotations,
+                              # varReference, images, replicas
+
+Merging follows Kustomize (FsSlice.MergeOne): a field spec whose path equals an existing one
+that selects its group/version/kind is already there (a different ``create`` is an error);
+``nameReference`` entries for the same target kind pool their referrers.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from ...errors import KustomizationError
+from .fieldspecs import FieldSpec, NameBackReference
+
+__all__ = ["TransformerConfig", "default_config", "parse_config"]
+
+# YAML key -> attribute
+_FS_FIELDS = {
+    "namePrefix": "name_prefix",
+    "nameSuffix": "name_suffix",
+    "namespace": "namespace",
+    "commonLabels": "common_labels",
+    "labels": "labels",
+    "templateLabels": "template_labels",
+    "commonAnnotations": "common_annotations",
+    "varReference": "var_reference",
+    "images": "images",
+    "replicas": "replicas",
+}
+_YAML_KEYS = {attr: key for key, attr in _FS_FIELDS.items()}
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """The field specs of every built-in transformer (empty tuples: none)."""
+
+    name_prefix: tuple[FieldSpec, ...] = ()
+    name_suffix: tuple[FieldSpec, ...] = ()
+    namespace: tuple[FieldSpec, ...] = ()
+    common_labels: tuple[FieldSpec, ...] = ()
+    labels: tuple[FieldSpec, ...] = ()
+    template_labels: tuple[FieldSpec, ...] = ()
+    common_annotations: tuple[FieldSpec, ...] = ()
+    var_reference: tuple[FieldSpec, ...] = ()
+    images: tuple[FieldSpec, ...] = ()
+    replicas: tuple[FieldSpec, ...] = ()
+    name_reference: tuple[NameBackReference, ...] = field(default=())
+
+    def merge(self, other: TransformerConfig) -> TransformerConfig:
+        """This configuration with ``other``'s entries added (Kustomize's Merge).
+
+        Raises:
+            KustomizationError: the same field spec with different ``create`` flags.
+        """
+        if other is self or not other:
+            return self
+        if not self:
+            return other
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if not theirs:
+                continue
+            if f.name == "name_reference":
+                changes[f.name] = _merge_refs(mine, theirs)
+            else:
+                changes[f.name] = merge_specs(mine, theirs, _YAML_KEYS[f.name])
+        return replace(self, **changes) if changes else self
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def merge_specs(have: tuple[FieldSpec, ...], new: tuple[FieldSpec, ...], what: str = "") -> tuple[FieldSpec, ...]:
+    """``have`` plus the specs of ``new`` not already in it (FsSlice.MergeAll)."""
+    out = list(have)
+    for spec in new:
+        same = next((s for s in out if s.path == spec.path and s.selects(spec.group, spec.version, spec.kind)), None)
+        if same is None:
+            out.append(spec)
+        elif same.create != spec.create:
+            raise KustomizationError(
+                f"conflicting fieldspecs for {what or 'a transformer'}: path {spec.path!r}"
+                f"{' of kind ' + spec.kind if spec.kind else ''} given with create true and false",
+                step="configurations",
+            )
+    return tuple(out)
+
+
+def _merge_refs(
+    have: tuple[NameBackReference, ...], new: tuple[NameBackReference, ...]
+) -> tuple[NameBackReference, ...]:
+    out = list(have)
+    for ref in new:
+        for i, cur in enumerate(out):
+            if (cur.group, cur.version, cur.kind) == (ref.group, ref.version, ref.kind):
+                out[i] = replace(cur, referrers=merge_specs(cur.referrers, ref.referrers, "nameReference"))
+                break
+        else:
+            out.append(ref)
+    return tuple(out)
+
+
+def _text(value: Any, what: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise KustomizationError(f"{what} must be a string, found {type(value).__name__}", step="configurations")
+    return value
+
+
+def _field_spec(raw: Any, what: str) -> FieldSpec:
+    if not isinstance(raw, Mapping):
+        raise KustomizationError(f"each entry of {what} must be a map with 'path'", step="configurations")
+    create = raw.get("create", False)
+    if not isinstance(create, bool) and create is not None:
+        raise KustomizationError(f"'create' in {what} must be a boolean", step="configurations")
+    return FieldSpec(
+        path=_text(raw.get("path"), f"'path' in {what}"),
+        kind=_text(raw.get("kind"), f"'kind' in {what}"),
+        group=_text(raw.get("group"), f"'group' in {what}"),
+        version=_text(raw.get("version"), f"'version' in {what}"),
+        create=bool(create),
+    )
+
+
+def _spec_list(raw: Any, what: str) -> tuple[FieldSpec, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise KustomizationError(f"{what} must be a list of field specs", step="configurations")
+    return merge_specs((), tuple(_field_spec(item, what) for item in raw), what)
+
+
+def parse_config(data: Any) -> TransformerConfig:
+    """A TransformerConfig from a parsed configuration document (fields as in Kustomize).
+
+    Raises:
+        KustomizationError: a field of the wrong shape or type.
+    """
+    if data is None:
+        return TransformerConfig()
+    if not isinstance(data, Mapping):
+        raise KustomizationError("a transformer configuration must be a mapping", step="configurations")
+    values: dict[str, Any] = {}
+    for key, attr in _FS_FIELDS.items():
+        values[attr] = _spec_list(data.get(key), key)
+    refs: list[NameBackReference] = []
+    raw_refs = data.get("nameReference")
+    if raw_refs is not None and not isinstance(raw_refs, list):
+        raise KustomizationError("nameReference must be a list", step="configurations")
+    for raw in raw_refs or ():
+        if not isinstance(raw, Mapping):
+            raise KustomizationError("each nameReference entry must be a map", step="configurations")
+        refs.append(
+            NameBackReference(
+                kind=_text(raw.get("kind"), "'kind' in nameReference"),
+                group=_text(raw.get("group"), "'group' in nameReference"),
+                version=_text(raw.get("version"), "'version' in nameReference"),
+                referrers=_spec_list(raw.get("fieldSpecs"), "nameReference fieldSpecs"),
+            )
+        )
+    values["name_reference"] = _merge_refs((), tuple(refs))
+    return TransformerConfig(**values)
+
+
+@functools.cache
+def default_config() -> TransformerConfig:
+    """Kustomize v5.5.0's default configuration (the same object every call)."""
+    from ._defaultconfig import DEFAULT_CONFIG
+
+    return parse_config(DEFAULT_CONFIG)
+
+
+def _regenerate() -> None:  # pragma: no cover - a maintenance tool
+    import pprint
+    from pathlib import Path
+
+    import yaml
+
+    here = Path(__file__).parent
+    data = yaml.safe_load((here / "defaultconfig.yaml").read_text(encoding="utf-8"))
+    text = (
+        '"""Generated from defaultconfig.yaml by ``python -m compose.kustomize.transformers.config``:'
+        ' do not edit."""\n\n'
+        "from typing import Any\n\nDEFAULT_CONFIG: dict[str, Any] = "
+        + pprint.pformat(data, width=110, sort_dicts=False)
+        + "\n"
+    )
+    (here / "_defaultconfig.py").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _regenerate()
