@@ -300,6 +300,13 @@ class _Builder:
         if k.patches_json6902:
             loaded3 = [load_json6902_entry(k, s, read_text) for s in k.patches_json6902]
             resources = apply_patches(resources, loaded3, **patch_kwargs)
+        if k.data.get("replicas"):
+            from .transformers import replicas
+
+            try:
+                replicas.apply(resources, k.data["replicas"], cfg.replicas)
+            except ComposeError as exc:
+                raise exc.with_context(file=k.file, line=k.line_of(("replicas",)))
         if k.images:
             from .transformers import images
 

@@ -123,7 +123,6 @@ _SCHEMA: dict[str, Any] = {
 UNSUPPORTED_FIELDS = {
     "openapi": "OpenAPI schema overrides are not implemented",
     "replacements": "use a patch instead",
-    "replicas": "use a patch setting spec.replicas instead",
     "vars": "deprecated in Kustomize too; use a patch instead",
     "crds": "custom field specs for CRDs are not implemented",
     "buildMetadata": "build metadata annotations are not implemented",
