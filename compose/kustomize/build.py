@@ -35,7 +35,7 @@ import yaml
 
 from ..errors import ComposeError, KustomizationError, YAMLSyntaxError
 from ..yamlio import load_documents
-from .loader import Kustomization, load_kustomization
+from .loader import Kustomization, check_replacements_file, load_kustomization
 from .ordering import sort_resources
 from .patches import (
     LoadedPatch,
@@ -257,6 +257,26 @@ class _Builder:
             resources = into
         return resources, k, cfg
 
+    def replacements(self, k: Kustomization) -> list[dict[str, Any]]:
+        """The kustomization's replacements, ``path:`` entries read (one replacement or a list)."""
+        out: list[dict[str, Any]] = []
+        for i, entry in enumerate(k.data.get("replacements") or ()):
+            entry = entry or {}
+            path = entry.get("path")
+            if not path:
+                out.append(entry)
+                continue
+            if entry.get("source") is not None or entry.get("targets"):
+                raise k.error("cannot specify both path and inline replacement", ("replacements", i))
+            real, shown = self._resolve_file(k, path, ("replacements", i, "path"), "replacements file")
+            try:
+                text = real.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
+            for doc in load_documents(text, shown):
+                out.extend(check_replacements_file(doc))
+        return out
+
     def own_config(self, k: Kustomization, cfg: TransformerConfig) -> TransformerConfig:
         """``cfg`` with the kustomization's ``configurations:`` files merged in."""
         for rel, field_path in k.configurations:
@@ -311,6 +331,13 @@ class _Builder:
             from .transformers import images
 
             images.apply(resources, k.images, cfg.images)
+        if k.data.get("replacements"):
+            from .transformers import replacements
+
+            try:
+                replacements.apply(resources, self.replacements(k))
+            except ComposeError as exc:
+                raise exc.with_context(file=k.file, line=k.line_of(("replacements",)))
         return resources
 
 

@@ -79,6 +79,12 @@ _IMAGE = {"name": _STR, "newName": _STR, "newTag": _STR, "digest": _STR, "tagSuf
 _FIELD_SPEC = {"path": _STR, "kind": _STR, "group": _STR, "version": _STR, "create": _BOOL}
 _LABEL = {"pairs": _STRMAP, "includeSelectors": _BOOL, "includeTemplates": _BOOL, "fields": ("list", _FIELD_SPEC)}
 _REPLICA = {"name": _STR, "count": _INT}
+_RES_ID = {"group": _STR, "version": _STR, "kind": _STR, "name": _STR, "namespace": _STR}
+_FIELD_OPTIONS = {"delimiter": _STR, "index": _INT, "encoding": _STR, "create": _BOOL}
+_REPLACEMENT = {
+    "source": {**_RES_ID, "fieldPath": _STR, "options": _FIELD_OPTIONS},
+    "targets": ("list", {"select": _SELECTOR, "reject": ("list", _SELECTOR), "fieldPaths": _STRLIST, "options": _FIELD_OPTIONS}),
+}
 _VAR = {
     "name": _STR,
     "objref": {"kind": _STR, "name": _STR, "apiVersion": _STR, "group": _STR, "version": _STR, "namespace": _STR},
@@ -111,7 +117,7 @@ _SCHEMA: dict[str, Any] = {
         "legacySortOptions": {"orderFirst": _STRLIST, "orderLast": _STRLIST},
     },
     "replicas": ("list", _REPLICA),
-    "replacements": ("list", _ANY),
+    "replacements": ("list", {"path": _STR, **_REPLACEMENT}),
     "configurations": _STRLIST,
     "crds": _STRLIST,
     "openapi": _STRMAP,
@@ -122,7 +128,6 @@ _SCHEMA: dict[str, Any] = {
 #: Kustomization fields Kustomize v5.5 knows that compose does not implement.
 UNSUPPORTED_FIELDS = {
     "openapi": "OpenAPI schema overrides are not implemented",
-    "replacements": "use a patch instead",
     "vars": "deprecated in Kustomize too; use a patch instead",
     "crds": "custom field specs for CRDs are not implemented",
     "buildMetadata": "build metadata annotations are not implemented",
@@ -338,6 +343,28 @@ def _json_merge(old: Any, new: Any, spec: Any) -> Any:
             merged[key] = _json_merge(old[key], item, spec.get(key) if isinstance(spec, dict) else None) if key in old else item
         return merged
     return new
+
+
+def check_replacements_file(doc: Document) -> list[dict[str, Any]]:
+    """The replacements of a ``replacements: [{path: FILE}]`` file (one, or a list), checked
+    as inline ones are (field names in any case, unknown fields and wrong types refused).
+
+    Raises:
+        KustomizationError: naming the file and line.
+    """
+    data = doc.data
+    many = isinstance(data, list)
+    spec: Any = ("list", _REPLACEMENT) if many else _REPLACEMENT
+    if not isinstance(data, (list, dict)):
+        raise KustomizationError(
+            "a replacements file holds a replacement or a list of them", file=doc.file, line=doc.line_of(()),
+            step="replacements",
+        )
+    renames: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    data = _canonical(data, spec, (), (), renames)
+    holder = Kustomization(file=doc.file, dir="", root=Path("."), kind="", data={}, doc=doc)
+    _check_value(holder, data, spec, ())
+    return data if many else [data]
 
 
 # --- checking -------------------------------------------------------------------------------
