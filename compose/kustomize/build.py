@@ -73,6 +73,8 @@ class _Builder:
     ) -> None:
         self.merge_order = merge_order
         self.on_patch = on_patch
+        self.metadata: list[str] = []  # the top kustomization's buildMetadata
+        self.top_dir = ""
 
     # --- loading files under the restrictor ---------------------------------------------------
     def _resolve_file(self, k: Kustomization, rel: str, field_path: tuple[Any, ...], what: str) -> tuple[Path, str]:
@@ -143,6 +145,11 @@ class _Builder:
                 continue
             _annotations_as_text(data, text, doc.index, (), nodes)
             out.append(self._checked(Resource(data, shown, doc.index, doc.locations), doc.line_of(())))
+        if self.metadata:
+            from .transformers import buildmetadata
+
+            for res in out:
+                buildmetadata.file_origin(res, buildmetadata.relative(shown, self.top_dir))
         return out
 
     @staticmethod
@@ -210,6 +217,15 @@ class _Builder:
                     raise referrer[0].error(msg, referrer[1], step="load")
                 raise KustomizationError(msg, file=shown, step="load")
         k = load_kustomization(real, shown)
+        if not chain and k.data.get("buildMetadata"):
+            from .transformers import buildmetadata
+
+            try:
+                buildmetadata.check(k.data["buildMetadata"])
+            except ComposeError as exc:
+                raise exc.with_context(file=k.file, line=k.line_of(("buildMetadata",)))
+            self.metadata = list(k.data["buildMetadata"])
+            self.top_dir = k.dir
         # component None: the directory built at the top, which kubectl builds either way.
         if component is True and not k.is_component:
             raise _expected_kind(referrer, shown, f"'{shown}' is listed in 'components' but is a {k.kind}, not a Component")
@@ -237,9 +253,17 @@ class _Builder:
         if k.data.get("configMapGenerator") or k.data.get("secretGenerator"):
             from .transformers import generators
 
+            before = {id(r) for r in resources}
             resources[:] = generators.generate(
                 k.data, k.root, file=k.file, existing=list(resources), read_file=self._bytes_reader(k)
             )
+            if self.metadata:
+                from .transformers import buildmetadata
+
+                for res in resources:
+                    if id(res) not in before:
+                        kind = "ConfigMapGenerator" if res.kind == "ConfigMap" else "SecretGenerator"
+                        buildmetadata.generator_origin(res, buildmetadata.relative(k.file, self.top_dir), kind)
 
         comps = [(self._directory(k, entry, fp, "component"), fp) for entry, fp in k.components]
         for (comp_real, comp_shown), field_path in comps:
@@ -293,6 +317,16 @@ class _Builder:
         return cfg
 
     def transform(self, k: Kustomization, resources: list[Resource], cfg: TransformerConfig) -> list[Resource]:
+        resources = self._transform(k, resources, cfg)
+        if self.metadata:
+            from .transformers import buildmetadata
+
+            where = buildmetadata.relative(k.file, self.top_dir)
+            for kind, times in _configured_transformers(k):
+                buildmetadata.record(resources, where, kind, times)
+        return resources
+
+    def _transform(self, k: Kustomization, resources: list[Resource], cfg: TransformerConfig) -> list[Resource]:
         read_text = self._reader(k)
         patch_kwargs: dict[str, Any] = {"merge_order": self.merge_order, "on_patch": self.on_patch}
         if k.patches_strategic_merge:
@@ -339,6 +373,24 @@ class _Builder:
             except ComposeError as exc:
                 raise exc.with_context(file=k.file, line=k.line_of(("replacements",)))
         return resources
+
+
+def _configured_transformers(k: Kustomization) -> list[tuple[str, int]]:
+    """The built-in transformers ``k`` configures, in Kustomize's order, with their counts."""
+    counts = [
+        ("PatchStrategicMergeTransformer", 1 if k.patches_strategic_merge else 0),
+        ("PatchTransformer", len(k.patches)),
+        ("NamespaceTransformer", 1 if k.namespace else 0),
+        ("PrefixTransformer", 1 if k.name_prefix else 0),
+        ("SuffixTransformer", 1 if k.name_suffix else 0),
+        ("LabelTransformer", len(k.labels)),
+        ("AnnotationsTransformer", 1 if k.annotations else 0),
+        ("PatchJson6902Transformer", len(k.patches_json6902)),
+        ("ReplicaCountTransformer", len(k.data.get("replicas") or ())),
+        ("ImageTagTransformer", len(k.images)),
+        ("ReplacementTransformer", 1 if k.data.get("replacements") else 0),
+    ]
+    return [(kind, n) for kind, n in counts if n]
 
 
 def _annotations_as_text(data: dict[str, Any], text: str, index: int, prefix: tuple[Any, ...], nodes: list[Any]) -> None:
@@ -445,6 +497,10 @@ def build(
 
         namereference.fix(resources, config.name_reference)
     resources = [r for r in resources if r.data and not _is_local_config(r)]
+    if builder.metadata:
+        from .transformers import buildmetadata
+
+        buildmetadata.finish(resources, builder.metadata)
     try:
         return sort_resources(resources, top.sort_options)
     except ValueError as exc:

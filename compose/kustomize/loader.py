@@ -130,7 +130,6 @@ UNSUPPORTED_FIELDS = {
     "openapi": "OpenAPI schema overrides are not implemented",
     "vars": "deprecated in Kustomize too; use a patch instead",
     "crds": "custom field specs for CRDs are not implemented",
-    "buildMetadata": "build metadata annotations are not implemented",
     "helmGlobals": "Helm charts are not implemented",
     "helmCharts": "Helm charts are not implemented",
     "helmChartInflationGenerator": "Helm charts are not implemented",
