@@ -20,7 +20,7 @@ top kustomization, default ``legacy``).
 
 Safety, as Kustomize's default load restrictor (``LoadRestrictionsRootOnly``): a file a
 kustomization names (resource, patch, generator source) must be in or below that
-kustomization's directory; a directory with its own kustomization may be anywhere, but not
+kustomization's directory (``load_restrictor="LoadRestrictionsNone"`` lifts this); a directory with its own kustomization may be anywhere, but not
 the directory of a kustomization being built or one of its parents (that is a cycle).
 """
 
@@ -49,9 +49,12 @@ from .resource import Resource
 from .transformers.config import TransformerConfig, default_config, parse_config
 from .selector import effective_namespace
 
-__all__ = ["build", "build_documents"]
+__all__ = ["build", "build_documents", "LOAD_RESTRICTORS"]
 
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
+ROOT_ONLY = "LoadRestrictionsRootOnly"
+#: kustomize's --load-restrictor values.
+LOAD_RESTRICTORS = (ROOT_ONLY, "LoadRestrictionsNone")
 
 _REMOTE_PREFIXES = ("http://", "https://", "git@", "git::", "ssh://", "github.com/", "gitlab.com/",
                     "bitbucket.org/", "file://")
@@ -70,7 +73,9 @@ class _Builder:
         self,
         merge_order: str,
         on_patch: OnPatch | None,
+        restrict: bool = True,
     ) -> None:
+        self.restrict = restrict
         self.merge_order = merge_order
         self.on_patch = on_patch
         self.metadata: list[str] = []  # the top kustomization's buildMetadata
@@ -81,7 +86,7 @@ class _Builder:
         """(real path, shown path) of a file ``k`` names, enforcing the load restrictor."""
         shown = os.path.normpath(os.path.join(k.dir, rel))
         real = Path(os.path.realpath(os.path.join(k.root, rel)))
-        if not _within(real, k.root):
+        if self.restrict and not _within(real, k.root):
             raise k.error(
                 f"{what} '{rel}' is outside the kustomization root '{k.dir}': files must be in or "
                 "below the directory of the kustomization that names them",
@@ -447,6 +452,7 @@ def build(
     merge_order: Literal["kustomize", "server"] = "kustomize",
     extra_components: Sequence[str | os.PathLike[str]] = (),
     on_patch: OnPatch | None = None,
+    load_restrictor: str = ROOT_ONLY,
 ) -> list[Resource]:
     """Build the kustomization in directory ``path`` as ``kubectl kustomize`` does.
 
@@ -458,6 +464,9 @@ def build(
             ``components``, as if listed there (each is its own root for the restrictor).
         on_patch: called as ``on_patch(resource, patch_file, patch_locations, before)`` after
             each patch is applied to a resource (for provenance).
+        load_restrictor: ``"LoadRestrictionsRootOnly"`` (the default: files a kustomization
+            names must be in or below its directory) or ``"LoadRestrictionsNone"`` (anywhere),
+            as kustomize's ``--load-restrictor``.
 
     Returns:
         The resources, in output order; each keeps the file and line table it came from.
@@ -484,7 +493,11 @@ def build(
         if not comp_real.is_dir():
             raise KustomizationError("extra component must be a directory", file=str(comp), step="load")
         extras.append((comp_real, os.path.normpath(str(comp))))
-    builder = _Builder(merge_order, on_patch)
+    if load_restrictor not in LOAD_RESTRICTORS:
+        raise KustomizationError(
+            f"unknown load restrictor {load_restrictor!r} (use {' or '.join(LOAD_RESTRICTORS)})", step="load"
+        )
+    builder = _Builder(merge_order, on_patch, restrict=load_restrictor == ROOT_ONLY)
     resources, top, config = builder.accumulate(real, shown, [], component=None, into=None, extra_components=extras)
 
     if any(r.needs_hash for r in resources):
@@ -513,6 +526,9 @@ def build_documents(
     merge_order: Literal["kustomize", "server"] = "kustomize",
     extra_components: Sequence[str | os.PathLike[str]] = (),
     on_patch: OnPatch | None = None,
+    load_restrictor: str = ROOT_ONLY,
 ) -> list[dict[str, Any]]:
     """Like :func:`build`, returning the manifests only (plain dicts, in output order)."""
-    return [r.data for r in build(path, merge_order=merge_order, extra_components=extra_components, on_patch=on_patch)]
+    resources = build(path, merge_order=merge_order, extra_components=extra_components, on_patch=on_patch,
+                      load_restrictor=load_restrictor)
+    return [r.data for r in resources]

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from ..._record import record
 
 from ...errors import KustomizationError
 from .fieldspecs import FieldSpec, NameBackReference
@@ -51,7 +52,7 @@ _FS_FIELDS = {
 _YAML_KEYS = {attr: key for key, attr in _FS_FIELDS.items()}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TransformerConfig:
     """The field specs of every built-in transformer (empty tuples: none)."""
 
@@ -65,7 +66,7 @@ class TransformerConfig:
     var_reference: tuple[FieldSpec, ...] = ()
     images: tuple[FieldSpec, ...] = ()
     replicas: tuple[FieldSpec, ...] = ()
-    name_reference: tuple[NameBackReference, ...] = field(default=())
+    name_reference: tuple[NameBackReference, ...] = ()
 
     def merge(self, other: TransformerConfig) -> TransformerConfig:
         """This configuration with ``other``'s entries added (Kustomize's Merge).
@@ -77,19 +78,22 @@ class TransformerConfig:
             return self
         if not self:
             return other
-        changes: dict[str, Any] = {}
-        for f in fields(self):
-            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+        values: dict[str, Any] = {}
+        for name in _NAMES:
+            mine, theirs = getattr(self, name), getattr(other, name)
             if not theirs:
-                continue
-            if f.name == "name_reference":
-                changes[f.name] = _merge_refs(mine, theirs)
+                values[name] = mine
+            elif name == "name_reference":
+                values[name] = _merge_refs(mine, theirs)
             else:
-                changes[f.name] = merge_specs(mine, theirs, _YAML_KEYS[f.name])
-        return replace(self, **changes) if changes else self
+                values[name] = merge_specs(mine, theirs, _YAML_KEYS[name])
+        return TransformerConfig(**values)
 
     def __bool__(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        return any(getattr(self, name) for name in _NAMES)
+
+
+_NAMES: tuple[str, ...] = TransformerConfig.__record_fields__  # type: ignore[attr-defined]
 
 
 def merge_specs(have: tuple[FieldSpec, ...], new: tuple[FieldSpec, ...], what: str = "") -> tuple[FieldSpec, ...]:
@@ -115,7 +119,9 @@ def _merge_refs(
     for ref in new:
         for i, cur in enumerate(out):
             if (cur.group, cur.version, cur.kind) == (ref.group, ref.version, ref.kind):
-                out[i] = replace(cur, referrers=merge_specs(cur.referrers, ref.referrers, "nameReference"))
+                out[i] = NameBackReference(
+                    cur.kind, cur.group, cur.version, merge_specs(cur.referrers, ref.referrers, "nameReference")
+                )
                 break
         else:
             out.append(ref)
