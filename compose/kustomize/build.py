@@ -79,6 +79,7 @@ class _Builder:
         self.merge_order = merge_order
         self.on_patch = on_patch
         self.metadata: list[str] = []  # the top kustomization's buildMetadata
+        self.vars: dict[str, Any] = {}  # every level's vars, by name
         self.top_dir = ""
 
     # --- loading files under the restrictor ---------------------------------------------------
@@ -281,6 +282,13 @@ class _Builder:
                                                 config=cfg)
 
         resources = self.transform(k, resources, cfg)
+        if k.data.get("vars"):
+            from .transformers import vars as vars_
+
+            try:
+                vars_.bind(resources, k.data["vars"], self.vars)
+            except ComposeError as exc:
+                raise exc.with_context(file=k.file, line=k.line_of(("vars",)))
         if into is not None and resources is not into:
             into[:] = resources
             resources = into
@@ -509,6 +517,13 @@ def build(
         from .transformers import namereference
 
         namereference.fix(resources, config.name_reference)
+    if builder.vars:
+        from .transformers import vars as vars_
+
+        try:
+            vars_.expand(resources, vars_.resolve(resources, builder.vars), config.var_reference)
+        except ComposeError as exc:
+            raise exc.with_context(file=top.file)
     resources = [r for r in resources if r.data and not _is_local_config(r)]
     if builder.metadata:
         from .transformers import buildmetadata

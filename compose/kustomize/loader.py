@@ -128,7 +128,6 @@ _SCHEMA: dict[str, Any] = {
 #: Kustomization fields Kustomize v5.5 knows that compose does not implement.
 UNSUPPORTED_FIELDS = {
     "openapi": "OpenAPI schema overrides are not implemented",
-    "vars": "deprecated in Kustomize too; use a patch instead",
     "crds": "custom field specs for CRDs are not implemented",
     "helmGlobals": "Helm charts are not implemented",
     "helmCharts": "Helm charts are not implemented",
