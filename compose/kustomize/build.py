@@ -80,6 +80,7 @@ class _Builder:
         self.on_patch = on_patch
         self.metadata: list[str] = []  # the top kustomization's buildMetadata
         self.vars: dict[str, Any] = {}  # every level's vars, by name
+        self.schema: Any = None  # an openapi: schema replacing Kubernetes' for strategic merges
         self.top_dir = ""
 
     # --- loading files under the restrictor ---------------------------------------------------
@@ -223,6 +224,8 @@ class _Builder:
                     raise referrer[0].error(msg, referrer[1], step="load")
                 raise KustomizationError(msg, file=shown, step="load")
         k = load_kustomization(real, shown)
+        if k.data.get("openapi") and (not chain or self.schema is None):
+            self.schema = self.openapi(k)
         if not chain and k.data.get("buildMetadata"):
             from .transformers import buildmetadata
 
@@ -314,8 +317,40 @@ class _Builder:
                 out.extend(check_replacements_file(doc))
         return out
 
+    def _yaml_file(self, k: Kustomization, rel: str, field_path: tuple[Any, ...], what: str) -> list[Any]:
+        real, shown = self._resolve_file(k, rel, field_path, what)
+        try:
+            text = real.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
+        return [(doc, shown) for doc in load_documents(text, shown)]
+
+    def openapi(self, k: Kustomization) -> Any:
+        """The custom schema of ``k``'s ``openapi:`` field."""
+        from .openapi import CustomSchema
+
+        spec = k.data["openapi"]
+        if "version" in spec:
+            raise k.error("openapi 'version' (Kustomize's built-in schema versions) is not supported by compose; "
+                          "give a schema file with 'path'", ("openapi", "version"))
+        if not spec.get("path"):
+            raise k.error("openapi needs 'path': a schema file", ("openapi",))
+        docs = self._yaml_file(k, spec["path"], ("openapi", "path"), "openapi schema")
+        if len(docs) != 1:
+            raise k.error(f"the openapi schema '{spec['path']}' must hold one document", ("openapi", "path"))
+        doc, shown = docs[0]
+        return CustomSchema(doc.data, shown)
+
     def own_config(self, k: Kustomization, cfg: TransformerConfig) -> TransformerConfig:
-        """``cfg`` with the kustomization's ``configurations:`` files merged in."""
+        """``cfg`` with the kustomization's ``configurations:`` and ``crds:`` files merged in."""
+        for i, rel in enumerate(k.data.get("crds") or ()):
+            from .openapi import crd_config
+
+            for doc, shown in self._yaml_file(k, rel, ("crds", i), "crds file"):
+                try:
+                    cfg = cfg.merge(crd_config(doc.data, shown))
+                except ComposeError as exc:
+                    raise exc.with_context(file=shown, step="crds")
         for rel, field_path in k.configurations:
             real, shown = self._resolve_file(k, rel, field_path, "configuration file")
             try:
@@ -341,7 +376,8 @@ class _Builder:
 
     def _transform(self, k: Kustomization, resources: list[Resource], cfg: TransformerConfig) -> list[Resource]:
         read_text = self._reader(k)
-        patch_kwargs: dict[str, Any] = {"merge_order": self.merge_order, "on_patch": self.on_patch}
+        patch_kwargs: dict[str, Any] = {"merge_order": self.merge_order, "on_patch": self.on_patch,
+                                        "schema": self.schema}
         if k.patches_strategic_merge:
             loaded = [load_strategic_merge_entry(k, s, read_text) for s in k.patches_strategic_merge]
             resources = apply_patches(resources, loaded, **patch_kwargs)

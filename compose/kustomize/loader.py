@@ -127,8 +127,6 @@ _SCHEMA: dict[str, Any] = {
 
 #: Kustomization fields Kustomize v5.5 knows that compose does not implement.
 UNSUPPORTED_FIELDS = {
-    "openapi": "OpenAPI schema overrides are not implemented",
-    "crds": "custom field specs for CRDs are not implemented",
     "helmGlobals": "Helm charts are not implemented",
     "helmCharts": "Helm charts are not implemented",
     "helmChartInflationGenerator": "Helm charts are not implemented",
