@@ -327,16 +327,33 @@ def _has_trailing_space_lines(data: str) -> bool:
     return any(line != line.rstrip(" \t") for line in data.split("\n"))
 
 
-def _represent_float(dumper: Any, data: float) -> Any:
+def _float_text(data: float) -> str:
     if math.isnan(data):
-        text = ".nan"
-    elif math.isinf(data):
-        text = ".inf" if data > 0 else "-.inf"
-    elif data == int(data) and abs(data) < 1e16:
-        text = repr(data)  # keeps the ".0" so it reads back as a float
-    else:
-        text = repr(data)
-    return dumper.represent_scalar(_FLOAT_TAG, text)
+        return ".nan"
+    if math.isinf(data):
+        return ".inf" if data > 0 else "-.inf"
+    return repr(data)  # keeps the ".0" of 2.0 so it reads back as a float
+
+
+def _represent_float(dumper: Any, data: float) -> Any:
+    return dumper.represent_scalar(_FLOAT_TAG, _float_text(data))
+
+
+def _resolver_firsts() -> frozenset[str]:
+    """The first characters PyYAML's implicit resolvers key on (all of them if any is a wildcard)."""
+    table = _KustomizeDumper.yaml_implicit_resolvers
+    if None in table:
+        return frozenset(chr(i) for i in range(0x110000))
+    return frozenset(k for k in table if k)
+
+
+def _implicit_str(text: str) -> bool:
+    """True when PyYAML's resolver reads ``text`` written plain as a string (no implicit tag)."""
+    table = _KustomizeDumper.yaml_implicit_resolvers
+    for _tag, regexp in table.get(text[0] if text else "", ()):
+        if regexp.match(text):
+            return False
+    return all(not regexp.match(text) for _tag, regexp in table.get(None, ()))
 
 
 _KustomizeDumper.add_representer(str, _represent_str)
@@ -345,6 +362,13 @@ _KustomizeDumper.add_representer(float, _represent_float)
 
 def dump_yaml(data: Any) -> str:
     """One value as Kustomize-style YAML."""
+    # Manifests of the usual shape take a direct writer, byte-identical and several times
+    # faster than PyYAML's representer (compose/_yamlemit.py); anything else goes to PyYAML.
+    from ._yamlemit import dump as fast_dump
+
+    text = fast_dump(data, scalar_is_ambiguous, _implicit_str, _float_text, _resolver_firsts())
+    if text is not None:
+        return text
     return yaml.dump(
         data,
         Dumper=_KustomizeDumper,
