@@ -242,7 +242,9 @@ class _Builder:
             raise _expected_kind(referrer, shown, f"'{shown}' is a Component: list it in 'components', not 'resources'")
         chain = chain + [(k.root, k.dir)]
         resources: list[Resource] = into if into is not None else []
-        cfg = config if config is not None else default_config()
+        # A Kustomization starts an empty configuration (Kustomize's accumulator), a Component
+        # adds to its parent's.
+        cfg = config if config is not None else TransformerConfig()
 
         for entry, field_path in k.resources:
             if _is_remote(entry) and not os.path.exists(os.path.join(k.root, entry)):
@@ -342,27 +344,28 @@ class _Builder:
         return CustomSchema(doc.data, shown)
 
     def own_config(self, k: Kustomization, cfg: TransformerConfig) -> TransformerConfig:
-        """``cfg`` with the kustomization's ``configurations:`` and ``crds:`` files merged in."""
+        """``cfg`` with Kustomize's defaults and the kustomization's ``configurations:`` and
+        ``crds:`` files merged in, in Kustomize's order (MakeTransformerConfig, then the CRDs)."""
+        if not k.configurations and not k.data.get("crds"):
+            return cfg.merge(default_config())
+        custom = TransformerConfig()
+        for rel, field_path in k.configurations:
+            for doc, shown in self._yaml_file(k, rel, field_path, "configuration file"):
+                try:
+                    custom = custom.merge(parse_config(doc.data))
+                except ComposeError as exc:
+                    raise exc.with_context(file=shown, step="configurations")
+        cfg = cfg.merge(default_config().merge(custom) if k.configurations else default_config())
+        crds = TransformerConfig()
         for i, rel in enumerate(k.data.get("crds") or ()):
             from .openapi import crd_config
 
             for doc, shown in self._yaml_file(k, rel, ("crds", i), "crds file"):
                 try:
-                    cfg = cfg.merge(crd_config(doc.data, shown))
+                    crds = crds.merge(crd_config(doc.data, shown))
                 except ComposeError as exc:
                     raise exc.with_context(file=shown, step="crds")
-        for rel, field_path in k.configurations:
-            real, shown = self._resolve_file(k, rel, field_path, "configuration file")
-            try:
-                text = real.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
-            for doc in load_documents(text, shown):
-                try:
-                    cfg = cfg.merge(parse_config(doc.data))
-                except ComposeError as exc:
-                    raise exc.with_context(file=shown, step="configurations")
-        return cfg
+        return cfg.merge(crds)
 
     def transform(self, k: Kustomization, resources: list[Resource], cfg: TransformerConfig) -> list[Resource]:
         resources = self._transform(k, resources, cfg)

@@ -18,20 +18,27 @@ compose.kustomize.transformers.config``; a test checks the two agree). A kustomi
     namePrefix: [...]         # also nameSuffix, namespace, templateLabels, commonAnnotations,
                               # varReference, images, replicas
 
-Merging follows Kustomize (FsSlice.MergeOne): a field spec whose path equals an existing one
-that selects its group/version/kind is already there (a different ``create`` is an error);
-``nameReference`` entries for the same target kind pool their referrers.
+Merging follows Kustomize (FsSlice.MergeAll, then sortFields): a field spec is dropped when
+one with the same path is already there whose group/version/kind the new one selects (a
+different ``create`` is an error); ``nameReference`` entries for the same target kind pool their
+referrers; each list is then sorted by group/version/kind (the legacy kind order, then
+``group_version_kind``). Kustomize merges every level's configuration into an empty one, so the
+sort decides what is dropped: a custom spec for a kind sorts before Kustomize's kind-less
+default for the same path, which is then dropped. ``namePrefix: [{path: metadata/name, kind:
+Widget}]`` therefore limits namePrefix to Widgets, as ``kubectl kustomize`` does.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from ..._record import record
 
 from ...errors import KustomizationError
+from ..ordering import DEFAULT_ORDER_FIRST, DEFAULT_ORDER_LAST
 from .fieldspecs import FieldSpec, NameBackReference
 
 __all__ = ["TransformerConfig", "default_config", "parse_config"]
@@ -74,33 +81,47 @@ class TransformerConfig:
         Raises:
             KustomizationError: the same field spec with different ``create`` flags.
         """
-        if other is self or not other:
-            return self
-        if not self:
-            return other
+        if other is self and _NORMALIZED.get(id(self)) is self:
+            return self  # merging a merged configuration with itself changes nothing
         values: dict[str, Any] = {}
         for name in _NAMES:
             mine, theirs = getattr(self, name), getattr(other, name)
-            if not theirs:
-                values[name] = mine
-            elif name == "name_reference":
-                values[name] = _merge_refs(mine, theirs)
+            if name == "name_reference":
+                refs = _merge_refs(mine, theirs)
+                values[name] = tuple(sorted(refs, key=lambda r: _gvk_key(r.group, r.version, r.kind)))
             else:
-                values[name] = merge_specs(mine, theirs, _YAML_KEYS[name])
-        return TransformerConfig(**values)
+                merged = merge_specs(mine, theirs, _YAML_KEYS[name])
+                values[name] = tuple(sorted(merged, key=lambda f: _gvk_key(f.group, f.version, f.kind)))
+        result = TransformerConfig(**values)
+        _NORMALIZED[id(result)] = result
+        return result
 
     def __bool__(self) -> bool:
         return any(getattr(self, name) for name in _NAMES)
 
 
 _NAMES: tuple[str, ...] = TransformerConfig.__record_fields__  # type: ignore[attr-defined]
+# Results of merge(), by id while they live: merging one with itself changes nothing.
+_NORMALIZED: weakref.WeakValueDictionary[int, TransformerConfig] = weakref.WeakValueDictionary()
+# Kustomize's legacy kind order (resid typeOrders), for sorting field specs.
+_TYPE_ORDER = {
+    **{k: -len(DEFAULT_ORDER_FIRST) + i for i, k in enumerate(DEFAULT_ORDER_FIRST)},
+    **{k: 1 + i for i, k in enumerate(DEFAULT_ORDER_LAST)},
+}
+
+
+def _gvk_key(group: str, version: str, kind: str) -> tuple[int, str]:
+    """Gvk.IsLessThan as a sort key: the kind's legacy rank, then ``group_version_kind``."""
+    return _TYPE_ORDER.get(kind, 0), f"{group or '~G'}_{version or '~V'}_{kind or '~K'}"
 
 
 def merge_specs(have: tuple[FieldSpec, ...], new: tuple[FieldSpec, ...], what: str = "") -> tuple[FieldSpec, ...]:
     """``have`` plus the specs of ``new`` not already in it (FsSlice.MergeAll)."""
     out = list(have)
     for spec in new:
-        same = next((s for s in out if s.path == spec.path and s.selects(spec.group, spec.version, spec.kind)), None)
+        # Already there: one with the same path whose group/version/kind the new one selects
+        # (FieldSpec.effectivelyEquals: a kind-less spec counts as a copy of any spec).
+        same = next((s for s in out if s.path == spec.path and spec.selects(s.group, s.version, s.kind)), None)
         if same is None:
             out.append(spec)
         elif same.create != spec.create:
@@ -169,6 +190,15 @@ def parse_config(data: Any) -> TransformerConfig:
         return TransformerConfig()
     if not isinstance(data, Mapping):
         raise KustomizationError("a transformer configuration must be a mapping", step="configurations")
+    # Kustomize decodes these files strictly, matching field names in any case.
+    known = {k.lower(): k for k in (*_FS_FIELDS, "nameReference")}
+    canonical: dict[str, Any] = {}
+    for key in sorted(data, key=str):
+        name = known.get(str(key).lower())
+        if name is None:
+            raise KustomizationError(f"unknown field {key!r} in a transformer configuration", step="configurations")
+        canonical[name] = data[key]
+    data = canonical
     values: dict[str, Any] = {}
     for key, attr in _FS_FIELDS.items():
         values[attr] = _spec_list(data.get(key), key)
@@ -193,10 +223,11 @@ def parse_config(data: Any) -> TransformerConfig:
 
 @functools.cache
 def default_config() -> TransformerConfig:
-    """Kustomize v5.5.0's default configuration (the same object every call)."""
+    """Kustomize v5.5.0's default configuration, as merged into a build (the same object
+    every call)."""
     from ._defaultconfig import DEFAULT_CONFIG
 
-    return parse_config(DEFAULT_CONFIG)
+    return TransformerConfig().merge(parse_config(DEFAULT_CONFIG))
 
 
 def _regenerate() -> None:  # pragma: no cover - a maintenance tool

@@ -39,11 +39,28 @@ def test_merge_skips_specs_already_selected_and_pools_references() -> None:
         }
     )
     merged = default_config().merge(custom)
-    assert merged.common_labels[-1] == FieldSpec("spec/sel", kind="Widget")
-    assert len(merged.common_labels) == len(default_config().common_labels) + 1
+    assert FieldSpec("spec/sel", kind="Widget") in merged.common_labels
+    assert FieldSpec("metadata/labels", kind="Widget", create=True) in merged.common_labels
+    assert len(merged.common_labels) == len(default_config().common_labels) + 2
+    # A kind-less spec merged after a Widget one of the same path counts as already there.
+    again = merged.merge(parse_config({"commonLabels": [{"path": "spec/sel"}]}))
+    assert FieldSpec("spec/sel") not in again.common_labels
     cm = [r for r in merged.name_reference if r.kind == "ConfigMap"]
     assert len(cm) == 1 and cm[0].referrers[-1] == FieldSpec("spec/cm", kind="Widget")
-    assert default_config().merge(TransformerConfig()) is default_config()
+    assert default_config().merge(default_config()) is default_config()
+
+
+def test_a_custom_spec_sorts_first_and_drops_the_kind_less_default_of_its_path() -> None:
+    # Kustomize merges each level's configuration into an empty one after sorting it.
+    custom = parse_config({"namePrefix": [{"path": "metadata/name", "kind": "Widget"}]})
+    level = TransformerConfig().merge(default_config().merge(custom))
+    assert level.name_prefix == (FieldSpec("metadata/name", kind="Widget"),)
+
+
+def test_unknown_configuration_fields_are_refused_and_names_match_in_any_case() -> None:
+    assert parse_config({"NAMEPREFIX": [{"path": "spec/x"}]}).name_prefix == (FieldSpec("spec/x"),)
+    with pytest.raises(KustomizationError, match="unknown field 'prefixes'"):
+        parse_config({"prefixes": []})
 
 
 def test_conflicting_create_is_an_error() -> None:
