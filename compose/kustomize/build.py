@@ -272,7 +272,7 @@ class _Builder:
                 from .transformers import buildmetadata
 
                 for res in resources:
-                    if id(res) not in before:
+                    if id(res) not in before and getattr(res, "build_origin", None) is None:
                         kind = "ConfigMapGenerator" if res.kind == "ConfigMap" else "SecretGenerator"
                         buildmetadata.generator_origin(res, buildmetadata.relative(k.file, self.top_dir), kind)
 
