@@ -275,6 +275,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
         doc=doc,
     )
     _check(k, data)
+    _refuse_yaml11_booleans(doc, text, shown)
     _normalize(k, data)
     return k
 
@@ -361,6 +362,41 @@ def check_replacements_file(doc: Document) -> list[dict[str, Any]]:
     holder = Kustomization(file=doc.file, dir="", root=Path("."), kind="", data={}, doc=doc)
     _check_value(holder, data, spec, ())
     return data if many else [data]
+
+
+# kubectl reads kustomization files as YAML 1.1 (its YAML-to-JSON step), where these plain
+# words are booleans; compose's reader keeps them strings. A string field given one is refused
+# by kubectl ("cannot unmarshal bool"): refuse it too rather than build what kubectl would not.
+_YAML11_BOOLEANS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+
+
+def _refuse_yaml11_booleans(doc: Document, text: str, shown: str) -> None:
+    lines: list[str] | None = None
+    for path, (line, column) in doc.locations.items():
+        if not path:
+            continue
+        value: Any = doc.data
+        for part in path:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+                value = value[part]
+            else:
+                value = None
+                break
+        if not isinstance(value, str) or value not in _YAML11_BOOLEANS:
+            continue
+        if lines is None:
+            lines = text.split("\n")
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if source[column - 1 : column] in ("'", '"'):
+            continue
+        where = ".".join(str(p) for p in path)
+        raise KustomizationError(
+            f"'{where}: {value}' reads as a boolean where kubectl reads kustomization files (YAML 1.1); "
+            f"quote it (\"{value}\") if you mean the string",
+            file=shown, line=line, step="load",
+        )
 
 
 # --- checking -------------------------------------------------------------------------------
