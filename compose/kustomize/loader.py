@@ -45,8 +45,6 @@ COMPONENT_API_VERSION = "kustomize.config.k8s.io/v1alpha1"
 # field -> spec (a struct; unknown fields are refused).
 
 _STR, _BOOL, _INT, _STRLIST, _STRMAP, _BOOLMAP = "str", "bool", "int", "strlist", "strmap", "boolmap"
-# Checked by the module that implements the field (replacements, vars).
-_ANY = "any"
 
 _SELECTOR = {
     "group": _STR,
@@ -450,8 +448,6 @@ def _check_value(
         ok = isinstance(value, bool)
     elif spec == _INT:
         ok = isinstance(value, int) and not isinstance(value, bool)
-    elif spec == _ANY:
-        ok = True
     elif spec == _STRLIST:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif spec == _STRMAP:

@@ -81,8 +81,11 @@ class TransformerConfig:
         Raises:
             KustomizationError: the same field spec with different ``create`` flags.
         """
-        if other is self and _NORMALIZED.get(id(self)) is self:
-            return self  # merging a merged configuration with itself changes nothing
+        # Merging a merged configuration with itself, or with an empty one, changes nothing.
+        if _NORMALIZED.get(id(other)) is other and (other is self or not self):
+            return other
+        if not other and _NORMALIZED.get(id(self)) is self:
+            return self
         values: dict[str, Any] = {}
         for name in _NAMES:
             mine, theirs = getattr(self, name), getattr(other, name)
