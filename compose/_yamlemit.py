@@ -30,7 +30,19 @@ class _Decline(Exception):
 # Printable for libyaml with unicode output allowed (its IS_PRINTABLE: no line breaks, tab,
 # BOM, nor anything beyond U+FFFD, which libyaml escapes; U+2028/2029 are line breaks): written as they are in every style
 # used here.
-_UNSAFE = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+_UNSAFE_PATTERN = "[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
+_ASCII_UNSAFE = re.compile("[^\x20-\x7e]")
+_unicode_unsafe: re.Pattern[str] | None = None  # compiled on first use: about 4 ms
+
+
+def _unsafe(s: str) -> bool:
+    """Whether ``s`` holds a character written differently than as itself (or a line break)."""
+    global _unicode_unsafe
+    if s.isascii():
+        return _ASCII_UNSAFE.search(s) is not None
+    if _unicode_unsafe is None:
+        _unicode_unsafe = re.compile(_UNSAFE_PATTERN)
+    return _unicode_unsafe.search(s) is not None
 _LEADING_INDICATOR = set("#,[]{}&*!|>'\"%@`")
 
 
@@ -71,10 +83,10 @@ class _Writer:
             and s[-1] not in " :"
             and ": " not in s
             and " #" not in s
-            and not _UNSAFE.search(s)
+            and not _unsafe(s)
         ):
             return s  # the common case: plain, and read back as this string by every reader
-        if _UNSAFE.search(s):
+        if _unsafe(s):
             raise _Decline
         if self.ambiguous(s):
             if '"' in s or "\\" in s:
@@ -108,7 +120,7 @@ class _Writer:
     # -- block literals --------------------------------------------------------------------------
     def literal(self, s: str, indent: int) -> str:
         """``|`` block text (header, then lines at ``indent``), as libyaml writes it."""
-        if _UNSAFE.search(s.replace("\n", "")):
+        if _unsafe(s.replace("\n", "")):
             raise _Decline
         lines = s.split("\n")
         if any(line.endswith(" ") for line in lines):

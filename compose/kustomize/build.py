@@ -46,7 +46,7 @@ from .patches import (
     load_strategic_merge_entry,
 )
 from .resource import Resource
-from .transformers.config import TransformerConfig, default_config, parse_config
+from .transformers.config import EMPTY, TransformerConfig, default_config, parse_config
 from .selector import effective_namespace
 
 __all__ = ["build", "build_documents", "LOAD_RESTRICTORS"]
@@ -244,7 +244,7 @@ class _Builder:
         resources: list[Resource] = into if into is not None else []
         # A Kustomization starts an empty configuration (Kustomize's accumulator), a Component
         # adds to its parent's.
-        cfg = config if config is not None else TransformerConfig()
+        cfg = config if config is not None else EMPTY
 
         for entry, field_path in k.resources:
             if _is_remote(entry) and not os.path.exists(os.path.join(k.root, entry)):
@@ -346,9 +346,10 @@ class _Builder:
     def own_config(self, k: Kustomization, cfg: TransformerConfig) -> TransformerConfig:
         """``cfg`` with Kustomize's defaults and the kustomization's ``configurations:`` and
         ``crds:`` files merged in, in Kustomize's order (MakeTransformerConfig, then the CRDs)."""
+        # Kustomize merges the CRDs' configuration even when there is none.
         if not k.configurations and not k.data.get("crds"):
-            return cfg.merge(default_config())
-        custom = TransformerConfig()
+            return cfg.merge(default_config()).merge(EMPTY)
+        custom = EMPTY
         for rel, field_path in k.configurations:
             for doc, shown in self._yaml_file(k, rel, field_path, "configuration file"):
                 try:
@@ -356,7 +357,7 @@ class _Builder:
                 except ComposeError as exc:
                     raise exc.with_context(file=shown, step="configurations")
         cfg = cfg.merge(default_config().merge(custom) if k.configurations else default_config())
-        crds = TransformerConfig()
+        crds = EMPTY
         for i, rel in enumerate(k.data.get("crds") or ()):
             from .openapi import crd_config
 

@@ -31,7 +31,6 @@ Widget}]`` therefore limits namePrefix to Widgets, as ``kubectl kustomize`` does
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +40,7 @@ from ...errors import KustomizationError
 from ..ordering import DEFAULT_ORDER_FIRST, DEFAULT_ORDER_LAST
 from .fieldspecs import FieldSpec, NameBackReference
 
-__all__ = ["TransformerConfig", "default_config", "parse_config"]
+__all__ = ["EMPTY", "TransformerConfig", "default_config", "parse_config"]
 
 # YAML key -> attribute
 _FS_FIELDS = {
@@ -81,11 +80,9 @@ class TransformerConfig:
         Raises:
             KustomizationError: the same field spec with different ``create`` flags.
         """
-        # Merging a merged configuration with itself, or with an empty one, changes nothing.
-        if _NORMALIZED.get(id(other)) is other and (other is self or not self):
-            return other
-        if not other and _NORMALIZED.get(id(self)) is self:
-            return self
+        return _merge(self, other)
+
+    def _merge(self, other: TransformerConfig) -> TransformerConfig:
         values: dict[str, Any] = {}
         for name in _NAMES:
             mine, theirs = getattr(self, name), getattr(other, name)
@@ -95,17 +92,34 @@ class TransformerConfig:
             else:
                 merged = merge_specs(mine, theirs, _YAML_KEYS[name])
                 values[name] = tuple(sorted(merged, key=lambda f: _gvk_key(f.group, f.version, f.kind)))
-        result = TransformerConfig(**values)
-        _NORMALIZED[id(result)] = result
-        return result
+        return TransformerConfig(**values)
 
     def __bool__(self) -> bool:
         return any(getattr(self, name) for name in _NAMES)
 
 
 _NAMES: tuple[str, ...] = TransformerConfig.__record_fields__  # type: ignore[attr-defined]
-# Results of merge(), by id while they live: merging one with itself changes nothing.
-_NORMALIZED: weakref.WeakValueDictionary[int, TransformerConfig] = weakref.WeakValueDictionary()
+
+# Every kustomization level merges the defaults into an empty configuration: the few distinct
+# merges of a build are remembered by the identity of their (immutable) operands, which the
+# entries keep alive.
+_MERGES: dict[tuple[int, int], tuple[TransformerConfig, TransformerConfig, TransformerConfig]] = {}
+
+
+def _merge(a: TransformerConfig, b: TransformerConfig) -> TransformerConfig:
+    key = (id(a), id(b))
+    hit = _MERGES.get(key)
+    if hit is not None:
+        return hit[2]
+    result = a._merge(b)
+    if len(_MERGES) >= 256:
+        _MERGES.clear()
+    _MERGES[key] = (a, b, result)
+    return result
+
+
+#: The empty configuration a kustomization level starts from.
+EMPTY = TransformerConfig()
 # Kustomize's legacy kind order (resid typeOrders), for sorting field specs.
 _TYPE_ORDER = {
     **{k: -len(DEFAULT_ORDER_FIRST) + i for i, k in enumerate(DEFAULT_ORDER_FIRST)},
@@ -116,6 +130,10 @@ _TYPE_ORDER = {
 def _gvk_key(group: str, version: str, kind: str) -> tuple[int, str]:
     """Gvk.IsLessThan as a sort key: the kind's legacy rank, then ``group_version_kind``."""
     return _TYPE_ORDER.get(kind, 0), f"{group or '~G'}_{version or '~V'}_{kind or '~K'}"
+
+
+def _sorted(specs: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+    return tuple(sorted(specs, key=lambda f: _gvk_key(f.group, f.version, f.kind)))
 
 
 def merge_specs(have: tuple[FieldSpec, ...], new: tuple[FieldSpec, ...], what: str = "") -> tuple[FieldSpec, ...]:
@@ -180,7 +198,7 @@ def _spec_list(raw: Any, what: str) -> tuple[FieldSpec, ...]:
         return ()
     if not isinstance(raw, list):
         raise KustomizationError(f"{what} must be a list of field specs", step="configurations")
-    return merge_specs((), tuple(_field_spec(item, what) for item in raw), what)
+    return _sorted(tuple(_field_spec(item, what) for item in raw))
 
 
 def parse_config(data: Any) -> TransformerConfig:
@@ -220,17 +238,17 @@ def parse_config(data: Any) -> TransformerConfig:
                 referrers=_spec_list(raw.get("fieldSpecs"), "nameReference fieldSpecs"),
             )
         )
-    values["name_reference"] = _merge_refs((), tuple(refs))
+    values["name_reference"] = tuple(sorted(refs, key=lambda r: _gvk_key(r.group, r.version, r.kind)))
     return TransformerConfig(**values)
 
 
 @functools.cache
 def default_config() -> TransformerConfig:
-    """Kustomize v5.5.0's default configuration, as merged into a build (the same object
-    every call)."""
+    """Kustomize v5.5.0's default configuration, as read (sorted, not yet merged: each
+    kustomization level merges it into its own), the same object every call."""
     from ._defaultconfig import DEFAULT_CONFIG
 
-    return TransformerConfig().merge(parse_config(DEFAULT_CONFIG))
+    return parse_config(DEFAULT_CONFIG)
 
 
 def _regenerate() -> None:  # pragma: no cover - a maintenance tool

@@ -47,7 +47,8 @@ def test_merge_skips_specs_already_selected_and_pools_references() -> None:
     assert FieldSpec("spec/sel") not in again.common_labels
     cm = [r for r in merged.name_reference if r.kind == "ConfigMap"]
     assert len(cm) == 1 and cm[0].referrers[-1] == FieldSpec("spec/cm", kind="Widget")
-    assert default_config().merge(default_config()) is default_config()
+    # Merges are remembered by operand identity: every kustomization level pays once.
+    assert default_config().merge(default_config()) is default_config().merge(default_config())
 
 
 def test_a_custom_spec_sorts_first_and_drops_the_kind_less_default_of_its_path() -> None:
