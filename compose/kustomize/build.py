@@ -5,23 +5,28 @@ Mirrors Kustomize v5.5's ``KustTarget``. For each kustomization, depth first:
 1. ``resources`` in order: files (every document; ``kind: *List`` documents are expanded)
    and directories holding their own kustomization, built recursively. A resource whose
    identity is already present is an error ("may not add resource with an already
-   registered id").
+   registered id"). Each directory's transformer configuration (Kustomize's defaults plus
+   ``configurations:`` and ``crds:``) is merged into its parent's.
 2. ``configMapGenerator`` / ``secretGenerator``.
 3. ``components`` in order: each adds its resources to this kustomization's list and runs its
    own generators, components and transformers over the whole list.
 4. The transformers, in Kustomize's order: ``patchesStrategicMerge``, ``patches``,
    ``namespace``, ``namePrefix``/``nameSuffix``, ``labels`` (then ``commonLabels``),
-   ``commonAnnotations``, ``patchesJson6902``, ``images``.
+   ``commonAnnotations``, ``patchesJson6902``, ``replicas``, ``images``, ``replacements``;
+   then the level's ``vars`` are bound to its resources.
 
 Then, once for the whole build: content hashes are appended to generated names, name
-references are fixed, resources annotated ``config.kubernetes.io/local-config: "true"`` are
-dropped, and the output is sorted as ``kubectl kustomize`` sorts it (``sortOptions`` of the
-top kustomization, default ``legacy``).
+references are fixed, vars are expanded, resources annotated
+``config.kubernetes.io/local-config: "true"`` are dropped, ``buildMetadata`` annotations and
+label are written, and the output is sorted as ``kubectl kustomize`` sorts it
+(``sortOptions`` of the top kustomization, default ``legacy``). An ``openapi:`` schema, once
+met, replaces the Kubernetes schema for the strategic merges that follow.
 
 Safety, as Kustomize's default load restrictor (``LoadRestrictionsRootOnly``): a file a
-kustomization names (resource, patch, generator source) must be in or below that
-kustomization's directory (``load_restrictor="LoadRestrictionsNone"`` lifts this); a directory with its own kustomization may be anywhere, but not
-the directory of a kustomization being built or one of its parents (that is a cycle).
+kustomization names (resource, patch, generator source, configuration, schema) must be in or
+below that kustomization's directory (``load_restrictor="LoadRestrictionsNone"`` lifts
+this); a directory with its own kustomization may be anywhere, but not the directory of a
+kustomization being built or one of its parents (that is a cycle).
 """
 
 from __future__ import annotations
