@@ -3,7 +3,7 @@
 ``compose build DIR`` on a plain kustomization directory is the command people run in loops
 and scripts, and the one benchmarked against ``kubectl kustomize``: importing click (and what
 it imports) costs more than the build itself. So that one form, with no options but
-``-o yaml|json``, runs here without click; every other command line goes to the click CLI in
+``-o yaml|json`` and ``--load-restrictor``, runs here without click; every other command line goes to the click CLI in
 :mod:`compose.cli`, which handles that form the same way (both call :func:`kustomize_output`).
 """
 
@@ -20,13 +20,18 @@ from .errors import ComposeError
 __all__ = ["kustomize_output", "main", "render", "report"]
 
 
-def _fast_build(args: list[str]) -> tuple[Path, str] | None:
-    """``(directory, output)`` when ``args`` is ``build [DIR] [-o yaml|json]`` on a
-    kustomization directory; None for anything else (click handles it)."""
+_RESTRICTORS = ("LoadRestrictionsRootOnly", "LoadRestrictionsNone")  # as compose.kustomize.LOAD_RESTRICTORS
+
+
+def _fast_build(args: list[str]) -> tuple[Path, str, str] | None:
+    """``(directory, output, load restrictor)`` when ``args`` is ``build [DIR] [-o yaml|json]
+    [--load-restrictor VALUE]`` on a kustomization directory; None for anything else (click
+    handles it, and reports bad values)."""
     if not args or args[0] != "build":
         return None
     root: str | None = None
     output = "yaml"
+    restrictor = _RESTRICTORS[0]
     rest = args[1:]
     i = 0
     while i < len(rest):
@@ -35,19 +40,25 @@ def _fast_build(args: list[str]) -> tuple[Path, str] | None:
             output = rest[i + 1]
             i += 2
             continue
+        if arg == "--load-restrictor" and i + 1 < len(rest):
+            restrictor = rest[i + 1]
+            i += 2
+            continue
         if arg.startswith("--output="):
             output = arg.split("=", 1)[1]
+        elif arg.startswith("--load-restrictor="):
+            restrictor = arg.split("=", 1)[1]
         elif arg.startswith("-") or root is not None:
             return None
         else:
             root = arg
         i += 1
-    if output not in ("yaml", "json"):
+    if output not in ("yaml", "json") or restrictor not in _RESTRICTORS:
         return None
     directory = Path(root if root is not None else ".")
     if not directory.is_dir() or (directory / SPEC_FILE).is_file():
         return None
-    return directory, output
+    return directory, output, restrictor
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,11 +34,11 @@ def render(docs: list[Any], output: str) -> str:
     return dump_documents(docs)
 
 
-def kustomize_output(directory: Path, output: str) -> str:
+def kustomize_output(directory: Path, output: str, load_restrictor: str = "LoadRestrictionsRootOnly") -> str:
     """What ``compose build DIRECTORY`` prints for a plain kustomization directory."""
     from .kustomize import build_documents
 
-    return render(build_documents(directory), output)
+    return render(build_documents(directory, load_restrictor=load_restrictor), output)
 
 
 def spec_root(root: Path | None) -> Path:

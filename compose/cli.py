@@ -128,9 +128,14 @@ def _load(root: Path, strict: bool = False) -> Any:
               show_default=True,
               help="Output format; cli-input-json prints the ECS task definition as "
                    "`aws ecs register-task-definition --cli-input-json` takes it.")
+@click.option("--load-restrictor", "load_restrictor",
+              type=click.Choice(["LoadRestrictionsRootOnly", "LoadRestrictionsNone"]),
+              default="LoadRestrictionsRootOnly", show_default=True,
+              help="Kustomization directories only, as kustomize's flag: LoadRestrictionsNone lets a "
+                   "kustomization read files outside its directory.")
 def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_files: tuple[Path, ...],
           run_id: str | None, run_name: str | None, flow_name: str | None, deployment: str | None,
-          strict: bool, output: str) -> None:
+          strict: bool, output: str, load_restrictor: str) -> None:
     """Print the built spec of ROOT (default: the current directory).
 
     ROOT with a compose.yaml is a spec repo: metadata (--set, --metadata) selects the
@@ -142,8 +147,10 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
         if sets or metadata_files or target or run_id or strict or output == "cli-input-json":
             raise UsageError(f"{directory} has no {SPEC_FILE}: --set, --metadata, --target, --run-id, --strict and "
                              "-o cli-input-json apply to spec repos only")
-        _write(kustomize_output(directory, output))
+        _write(kustomize_output(directory, output, load_restrictor))
         return
+    if load_restrictor != "LoadRestrictionsRootOnly":
+        raise UsageError(f"--load-restrictor applies to kustomization directories only ({directory} has a {SPEC_FILE})")
     composer = _load(directory, strict)
     spec = composer.build(_layers(metadata_files, sets), target=target,
                           context=_context(run_id, run_name, flow_name, deployment))

@@ -183,6 +183,7 @@ def _convert(
     path: Path_,
     locs: dict[Path_, tuple[int, int]] | None,
     depth: int = 0,
+    last_key_wins: bool = False,
 ) -> Any:
     if depth > 200:
         raise _err("document is nested too deeply (or an alias refers to itself)", file, node)
@@ -192,7 +193,7 @@ def _convert(
     if isinstance(node, yaml.ScalarNode):
         return _scalar_value(node, file)
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, file, path + (i,), locs, depth + 1) for i, item in enumerate(node.value)]
+        return [_convert(item, file, path + (i,), locs, depth + 1, last_key_wins) for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
@@ -200,7 +201,7 @@ def _convert(
             if key_node.tag == _MERGE_TAG or (key_node.tag == _PLAIN_TAG and key_node.value == "<<"):
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for src in sources:
-                    value = _convert(src, file, path, None, depth + 1)
+                    value = _convert(src, file, path, None, depth + 1, last_key_wins)
                     if not isinstance(value, dict):
                         raise _err("a merge key (<<) must refer to a mapping", file, src)
                     for k, v in value.items():
@@ -212,15 +213,19 @@ def _convert(
             if isinstance(key, float) or key is None or isinstance(key, bool):
                 key = key_node.value
             if key in out:
-                raise _err(f"mapping key {key!r} is already defined", file, key_node)
-            out[key] = _convert(value_node, file, path + (key,), locs, depth + 1)
+                if not last_key_wins:
+                    raise _err(f"mapping key {key!r} is already defined", file, key_node)
+                del out[key]  # the last wins, in the place it was last written
+            out[key] = _convert(value_node, file, path + (key,), locs, depth + 1, last_key_wins)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
     raise _err(f"unsupported YAML node {type(node).__name__}", file, node)
 
 
-def load_documents(text: str, file: str = "<string>", *, locations: bool = True) -> list[Document]:
+def load_documents(
+    text: str, file: str = "<string>", *, locations: bool = True, last_key_wins: bool = False
+) -> list[Document]:
     """Parse every document of a YAML (or JSON) stream.
 
     Empty documents (only comments, or ``---`` alone) are dropped, as Kustomize drops them.
@@ -229,6 +234,8 @@ def load_documents(text: str, file: str = "<string>", *, locations: bool = True)
         text: the YAML text.
         file: the name used in error messages and in each Document's ``file``.
         locations: whether to record the ``(line, column)`` side table.
+        last_key_wins: a key repeated in one mapping replaces the earlier value (as Kustomize
+            reads kustomization files) instead of being an error.
 
     Raises:
         YAMLSyntaxError: malformed YAML, naming file, line and column.
@@ -252,7 +259,7 @@ def load_documents(text: str, file: str = "<string>", *, locations: bool = True)
         if node is None:
             continue
         locs: dict[Path_, tuple[int, int]] | None = {} if locations else None
-        data = _convert(node, file, (), locs)
+        data = _convert(node, file, (), locs, 0, last_key_wins)
         if data is None:
             continue
         docs.append(Document(data=data, file=file, locations=locs or {}, index=index))
@@ -320,16 +327,33 @@ def _has_trailing_space_lines(data: str) -> bool:
     return any(line != line.rstrip(" \t") for line in data.split("\n"))
 
 
-def _represent_float(dumper: Any, data: float) -> Any:
+def _float_text(data: float) -> str:
     if math.isnan(data):
-        text = ".nan"
-    elif math.isinf(data):
-        text = ".inf" if data > 0 else "-.inf"
-    elif data == int(data) and abs(data) < 1e16:
-        text = repr(data)  # keeps the ".0" so it reads back as a float
-    else:
-        text = repr(data)
-    return dumper.represent_scalar(_FLOAT_TAG, text)
+        return ".nan"
+    if math.isinf(data):
+        return ".inf" if data > 0 else "-.inf"
+    return repr(data)  # keeps the ".0" of 2.0 so it reads back as a float
+
+
+def _represent_float(dumper: Any, data: float) -> Any:
+    return dumper.represent_scalar(_FLOAT_TAG, _float_text(data))
+
+
+def _resolver_firsts() -> frozenset[str]:
+    """The first characters PyYAML's implicit resolvers key on (all of them if any is a wildcard)."""
+    table = _KustomizeDumper.yaml_implicit_resolvers
+    if None in table:
+        return frozenset(chr(i) for i in range(0x110000))
+    return frozenset(k for k in table if k)
+
+
+def _implicit_str(text: str) -> bool:
+    """True when PyYAML's resolver reads ``text`` written plain as a string (no implicit tag)."""
+    table = _KustomizeDumper.yaml_implicit_resolvers
+    for _tag, regexp in table.get(text[0] if text else "", ()):
+        if regexp.match(text):
+            return False
+    return all(not regexp.match(text) for _tag, regexp in table.get(None, ()))
 
 
 _KustomizeDumper.add_representer(str, _represent_str)
@@ -338,6 +362,13 @@ _KustomizeDumper.add_representer(float, _represent_float)
 
 def dump_yaml(data: Any) -> str:
     """One value as Kustomize-style YAML."""
+    # Manifests of the usual shape take a direct writer, byte-identical and several times
+    # faster than PyYAML's representer (compose/_yamlemit.py); anything else goes to PyYAML.
+    from ._yamlemit import dump as fast_dump
+
+    text = fast_dump(data, scalar_is_ambiguous, _implicit_str, _float_text, _resolver_firsts())
+    if text is not None:
+        return text
     return yaml.dump(
         data,
         Dumper=_KustomizeDumper,

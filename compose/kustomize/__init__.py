@@ -7,7 +7,8 @@ Public API:
 
 Layers: :mod:`.loader` reads and normalizes kustomization files, :mod:`.patches` and
 :mod:`.json6902` apply patches, :mod:`.transformers` hold one module per Kustomize
-transformer, :mod:`.ordering` sorts the output, :mod:`.build` runs the pipeline.
+transformer, :mod:`.ordering` sorts the output, :mod:`.openapi` reads ``openapi:`` and ``crds:`` schemas,
+:mod:`.build` runs the pipeline.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ COMPONENT_API_VERSION = "kustomize.config.k8s.io/v1alpha1"
 # A spec is: "str", "bool", "strlist", "strmap", "boolmap", ("list", spec), or a dict of
 # field -> spec (a struct; unknown fields are refused).
 
-_STR, _BOOL, _STRLIST, _STRMAP, _BOOLMAP = "str", "bool", "strlist", "strmap", "boolmap"
+_STR, _BOOL, _INT, _STRLIST, _STRMAP, _BOOLMAP = "str", "bool", "int", "strlist", "strmap", "boolmap"
 
 _SELECTOR = {
     "group": _STR,
@@ -74,7 +74,20 @@ _GENERATOR_ARGS = {
     "options": _GENERATOR_OPTIONS,
 }
 _IMAGE = {"name": _STR, "newName": _STR, "newTag": _STR, "digest": _STR, "tagSuffix": _STR}
-_LABEL = {"pairs": _STRMAP, "includeSelectors": _BOOL, "includeTemplates": _BOOL}
+_FIELD_SPEC = {"path": _STR, "kind": _STR, "group": _STR, "version": _STR, "create": _BOOL}
+_LABEL = {"pairs": _STRMAP, "includeSelectors": _BOOL, "includeTemplates": _BOOL, "fields": ("list", _FIELD_SPEC)}
+_REPLICA = {"name": _STR, "count": _INT}
+_RES_ID = {"group": _STR, "version": _STR, "kind": _STR, "name": _STR, "namespace": _STR}
+_FIELD_OPTIONS = {"delimiter": _STR, "index": _INT, "encoding": _STR, "create": _BOOL}
+_REPLACEMENT = {
+    "source": {**_RES_ID, "fieldPath": _STR, "options": _FIELD_OPTIONS},
+    "targets": ("list", {"select": _SELECTOR, "reject": ("list", _SELECTOR), "fieldPaths": _STRLIST, "options": _FIELD_OPTIONS}),
+}
+_VAR = {
+    "name": _STR,
+    "objref": {"kind": _STR, "name": _STR, "apiVersion": _STR, "group": _STR, "version": _STR, "namespace": _STR},
+    "fieldref": {"fieldpath": _STR},
+}
 
 _SCHEMA: dict[str, Any] = {
     "apiVersion": _STR,
@@ -101,29 +114,30 @@ _SCHEMA: dict[str, Any] = {
         "order": _STR,
         "legacySortOptions": {"orderFirst": _STRLIST, "orderLast": _STRLIST},
     },
+    "replicas": ("list", _REPLICA),
+    "replacements": ("list", {"path": _STR, **_REPLACEMENT}),
+    "configurations": _STRLIST,
+    "crds": _STRLIST,
+    "openapi": _STRMAP,
+    "buildMetadata": _STRLIST,
+    "vars": ("list", _VAR),
 }
 
 #: Kustomization fields Kustomize v5.5 knows that compose does not implement.
 UNSUPPORTED_FIELDS = {
-    "openapi": "OpenAPI schema overrides are not implemented",
-    "replacements": "use a patch instead",
-    "replicas": "use a patch setting spec.replicas instead",
-    "vars": "deprecated in Kustomize too; use a patch instead",
-    "crds": "custom field specs for CRDs are not implemented",
     "helmGlobals": "Helm charts are not implemented",
     "helmCharts": "Helm charts are not implemented",
     "helmChartInflationGenerator": "Helm charts are not implemented",
-    "configurations": "custom transformer configurations are not implemented",
     "generators": "plugins are not implemented",
     "transformers": "plugins are not implemented",
     "validators": "plugins are not implemented",
     "inventory": "inventory objects are not implemented",
-    "buildMetadata": "build metadata annotations are not implemented",
 }
 
 _TYPE_NAMES = {
     _STR: "a string",
     _BOOL: "a boolean",
+    _INT: "an integer",
     _STRLIST: "a list of strings",
     _STRMAP: "a map of strings",
     _BOOLMAP: "a map of booleans",
@@ -171,6 +185,7 @@ class Kustomization:
     doc: Document
     resources: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     components: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    configurations: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     patches_strategic_merge: list[PatchSpec] = field(default_factory=list)
     patches: list[PatchSpec] = field(default_factory=list)
     patches_json6902: list[PatchSpec] = field(default_factory=list)
@@ -239,7 +254,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
         raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
     except OSError as exc:
         raise KustomizationError(f"cannot read: {exc.strerror}", file=shown, step="read") from None
-    docs = load_documents(text, shown)
+    docs = load_documents(text, shown, last_key_wins=True)
     if len(docs) > 1:
         raise KustomizationError(
             f"a kustomization file holds one YAML document, found {len(docs)}", file=shown, step="load"
@@ -248,6 +263,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     data = doc.data
     if not isinstance(data, dict):
         raise KustomizationError("a kustomization must be a mapping", file=shown, line=doc.line_of(()), step="load")
+    data = canonical_fields(doc)
     k = Kustomization(
         file=shown,
         dir=shown_dir,
@@ -257,8 +273,128 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
         doc=doc,
     )
     _check(k, data)
+    _refuse_yaml11_booleans(doc, text, shown)
     _normalize(k, data)
     return k
+
+
+# --- field names, as Go's JSON decoder matches them ---------------------------------------------
+
+
+def _all_fields(spec: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): name for name in spec}
+
+
+_TOP_FIELDS = {**_all_fields(_SCHEMA), **_all_fields(dict.fromkeys(UNSUPPORTED_FIELDS))}
+
+
+def canonical_fields(doc: Document) -> dict[str, Any]:
+    """The kustomization mapping with field names as Kustomize's Go decoder reads them.
+
+    Kustomize turns the YAML into JSON (a repeated key: the last wins; keys sorted) and decodes
+    that into its structs, where a key matches a field name case-insensitively (``nameprefix``
+    is ``namePrefix``). When two spellings of one field are present, the one sorting last wins;
+    maps and structs given twice are merged, other values replaced. The document's line table
+    is re-keyed to the canonical names.
+    """
+    renames: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    data = _canonical(doc.data, _SCHEMA, (), (), renames, top=True)
+    if any(old != new for old, new in renames.items()):
+        moved: dict[tuple[Any, ...], tuple[int, int]] = {}
+        for path, loc in doc.locations.items():
+            for i in range(len(path), 0, -1):
+                new = renames.get(path[:i])
+                if new is not None:
+                    path = new + path[i:]
+                    break
+            moved[path] = loc
+        doc.locations = moved
+    return data
+
+
+def _canonical(
+    value: Any, spec: Any, old: tuple[Any, ...], new: tuple[Any, ...], renames: dict[tuple[Any, ...], tuple[Any, ...]],
+    top: bool = False,
+) -> Any:
+    if isinstance(spec, dict) and isinstance(value, dict):
+        names = _TOP_FIELDS if top else _all_fields(spec)
+        out: dict[Any, Any] = {}
+        for key in sorted(value, key=str):
+            name = names.get(key.lower(), key) if isinstance(key, str) else key
+            renames[old + (key,)] = new + (name,)
+            item = _canonical(value[key], spec.get(name), old + (key,), new + (name,), renames)
+            out[name] = _json_merge(out[name], item, spec.get(name)) if name in out else item
+        return {k: out[k] for k in value.keys() if k in out} | out  # keep the file's order where possible
+    if isinstance(spec, tuple) and isinstance(value, list):
+        return [_canonical(v, spec[1], old + (i,), new + (i,), renames) for i, v in enumerate(value)]
+    return value
+
+
+def _json_merge(old: Any, new: Any, spec: Any) -> Any:
+    """Decoding a second value into a Go field: structs and maps merge, the rest is replaced."""
+    if isinstance(old, dict) and isinstance(new, dict) and (isinstance(spec, dict) or spec in (_STRMAP, _BOOLMAP)):
+        merged = dict(old)
+        for key, item in new.items():
+            merged[key] = _json_merge(old[key], item, spec.get(key) if isinstance(spec, dict) else None) if key in old else item
+        return merged
+    return new
+
+
+def check_replacements_file(doc: Document) -> list[dict[str, Any]]:
+    """The replacements of a ``replacements: [{path: FILE}]`` file (one, or a list), checked
+    as inline ones are (field names in any case, unknown fields and wrong types refused).
+
+    Raises:
+        KustomizationError: naming the file and line.
+    """
+    data = doc.data
+    many = isinstance(data, list)
+    spec: Any = ("list", _REPLACEMENT) if many else _REPLACEMENT
+    if not isinstance(data, (list, dict)):
+        raise KustomizationError(
+            "a replacements file holds a replacement or a list of them", file=doc.file, line=doc.line_of(()),
+            step="replacements",
+        )
+    renames: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    data = _canonical(data, spec, (), (), renames)
+    holder = Kustomization(file=doc.file, dir="", root=Path("."), kind="", data={}, doc=doc)
+    _check_value(holder, data, spec, ())
+    return data if many else [data]
+
+
+# kubectl reads kustomization files as YAML 1.1 (its YAML-to-JSON step), where these plain
+# words are booleans; compose's reader keeps them strings. A string field given one is refused
+# by kubectl ("cannot unmarshal bool"): refuse it too rather than build what kubectl would not.
+_YAML11_BOOLEANS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+
+
+def _refuse_yaml11_booleans(doc: Document, text: str, shown: str) -> None:
+    lines: list[str] | None = None
+    for path, (line, column) in doc.locations.items():
+        if not path:
+            continue
+        value: Any = doc.data
+        for part in path:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+                value = value[part]
+            else:
+                value = None
+                break
+        if not isinstance(value, str) or value not in _YAML11_BOOLEANS:
+            continue
+        if lines is None:
+            lines = text.split("\n")
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if source[column - 1 : column] in ("'", '"'):
+            continue
+        where = ".".join(str(p) for p in path)
+        raise KustomizationError(
+            f"'{where}: {value}' reads as a boolean where kubectl reads kustomization files (YAML 1.1); "
+            f"quote it (\"{value}\") if you mean the string",
+            file=shown, line=line, step="load",
+        )
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -310,6 +446,8 @@ def _check_value(
         ok = isinstance(value, str)
     elif spec == _BOOL:
         ok = isinstance(value, bool)
+    elif spec == _INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
     elif spec == _STRLIST:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif spec == _STRMAP:
@@ -332,6 +470,7 @@ def _normalize(k: Kustomization, data: dict[str, Any]) -> None:
     k.resources = [(v, ("resources", i)) for i, v in enumerate(data.get("resources") or [])]
     k.resources += [(v, ("bases", i)) for i, v in enumerate(data.get("bases") or [])]
     k.components = [(v, ("components", i)) for i, v in enumerate(data.get("components") or [])]
+    k.configurations = [(v, ("configurations", i)) for i, v in enumerate(data.get("configurations") or [])]
 
     for i, entry in enumerate(data.get("patchesStrategicMerge") or []):
         # Kustomize reads an entry that parses as a resource as inline patch content,
@@ -359,6 +498,7 @@ def _normalize(k: Kustomization, data: dict[str, Any]) -> None:
                 "pairs": {key: v or "" for key, v in (entry.get("pairs") or {}).items()},
                 "includeSelectors": bool(entry.get("includeSelectors")),
                 "includeTemplates": bool(entry.get("includeTemplates")),
+                "fieldSpecs": [dict(f or {}) for f in entry.get("fields") or []],
             }
         )
     common = data.get("commonLabels") or {}
@@ -374,7 +514,7 @@ def _normalize(k: Kustomization, data: dict[str, Any]) -> None:
     k.annotations = {key: v or "" for key, v in (data.get("commonAnnotations") or {}).items()}
     k.images = [dict(e or {}) for e in (data.get("images") or [])]
     k.images += [dict(e or {}) for e in (data.get("imageTags") or [])]
-    k.sort_options = data.get("sortOptions") or None
+    k.sort_options = data.get("sortOptions")
 
     normalized = dict(data)
     for gen in ("configMapGenerator", "secretGenerator"):

@@ -60,20 +60,22 @@ def sort_resources(resources: Sequence[Resource], sort_options: Mapping[str, Any
     """The resources in output order (a new list).
 
     Raises:
-        ValueError: an unknown ``sortOptions.order``, or ``legacySortOptions`` with ``fifo``.
+        ValueError: a missing or unknown ``sortOptions.order``, or ``legacySortOptions`` with
+            ``fifo``.
     """
-    options = sort_options or {}
-    order = options.get("order") or "legacy"
+    # Absent (or null) sortOptions mean the legacy order; present ones must name an order.
+    options = sort_options if sort_options is not None else {"order": "legacy"}
+    order = options.get("order")
     legacy = options.get("legacySortOptions")
     if order not in ("legacy", "fifo"):
         raise ValueError("the field 'sortOptions.order' must be one of [fifo, legacy]")
     if order == "fifo":
-        if legacy:
+        if legacy is not None:
             raise ValueError("the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'")
         return list(resources)
     first: Sequence[str] = DEFAULT_ORDER_FIRST
     last: Sequence[str] = DEFAULT_ORDER_LAST
-    if legacy:
+    if legacy is not None:
         first = legacy.get("orderFirst") or ()
         last = legacy.get("orderLast") or ()
     rank: dict[str, int] = {}

@@ -30,7 +30,7 @@ from ..errors import ComposeError, KustomizationError, MergeError, PatchError
 from ..yamlio import Document, load_documents
 from .json6902 import apply_patch, parse_patch
 from .loader import Kustomization, PatchSpec
-from .resource import CLUSTER_SCOPED_KINDS, Resource, ResId, split_api_version
+from .resource import Resource, ResId, split_api_version
 from .selector import SelectorSyntaxError, id_matches, select
 
 __all__ = ["LoadedPatch", "load_patch", "load_strategic_merge_entry", "load_json6902_entry", "apply_patches", "OnPatch"]
@@ -231,7 +231,7 @@ def _set_meta(data: dict[str, Any], key: str, value: str) -> None:
 
 
 def _apply_strategic(
-    res: Resource, doc: Document, patch: LoadedPatch, merge_order: str, on_patch: OnPatch | None
+    res: Resource, doc: Document, patch: LoadedPatch, merge_order: str, on_patch: OnPatch | None, schema: Any = None
 ) -> bool:
     """Apply one strategic merge patch to ``res``; False when the patch deletes it."""
     from ..merge import strategic_merge
@@ -243,7 +243,10 @@ def _apply_strategic(
     before_id = res.id
     name, namespace, kind = res.name, res.namespace, res.kind
     try:
-        merged = strategic_merge(res.data, body, order=merge_order)  # type: ignore[arg-type]
+        if schema is not None:
+            merged = schema.merge(res.data, body, order=merge_order)
+        else:
+            merged = strategic_merge(res.data, body, order=merge_order)  # type: ignore[arg-type]
     except MergeError as exc:
         line = doc.line_of(exc.path) if exc.path else doc.line_of(())
         raise exc.with_context(file=patch.file, line=line, step="patch") from None
@@ -337,8 +340,12 @@ def apply_patches(
     *,
     merge_order: str = "kustomize",
     on_patch: OnPatch | None = None,
+    schema: Any = None,
 ) -> list[Resource]:
-    """Apply ``patches`` in order; return the resources that remain (patches may delete)."""
+    """Apply ``patches`` in order; return the resources that remain (patches may delete).
+
+    ``schema`` (a :class:`compose.kustomize.openapi.CustomSchema`) replaces the Kubernetes
+    schema for strategic merges, as a kustomization's ``openapi:`` does."""
     for patch in patches:
         if patch.kind == "json6902":
             for res in _select(patch, resources):
@@ -347,7 +354,7 @@ def apply_patches(
         for doc in patch.docs:
             if patch.target is None:
                 wanted = _patch_id(doc.data)
-                scoped = wanted.kind in CLUSTER_SCOPED_KINDS
+                scoped = wanted.is_cluster_scoped()
                 found = [r for r in resources if id_matches(r, wanted, scoped)]
                 if len(found) != 1:
                     how = "no resource matches" if not found else f"{len(found)} resources match"
@@ -359,7 +366,7 @@ def apply_patches(
                 targets = found
             else:
                 targets = _select(patch, resources)
-            removed = [r for r in targets if not _apply_strategic(r, doc, patch, merge_order, on_patch)]
+            removed = [r for r in targets if not _apply_strategic(r, doc, patch, merge_order, on_patch, schema)]
             if removed:
                 resources = [r for r in resources if all(r is not x for x in removed)]
     return resources

@@ -15,40 +15,59 @@ from .._record import field
 from .._record import record as dataclass
 from typing import Any
 
-__all__ = ["ResId", "Resource", "CLUSTER_SCOPED_KINDS"]
+__all__ = ["ResId", "Resource", "CLUSTER_SCOPED", "CLUSTER_SCOPED_KINDS", "is_cluster_scoped"]
 
-# Kinds without a namespace (core and common APIs), as Kustomize's built-in list.
-CLUSTER_SCOPED_KINDS = frozenset(
+# The types Kustomize v5.5 knows to be cluster-scoped: apiVersion and kind, as its precomputed
+# table (kyaml/openapi/openapi.go, precomputedIsNamespaceScoped, the entries set to false).
+# Every other type, a `Namespace` outside the core group included, is namespaced for Kustomize.
+CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
     {
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "CertificateSigningRequest",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "ComponentStatus",
-        "CustomResourceDefinition",
-        "IngressClass",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PodSecurityPolicy",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "FlowSchema",
-        "RuntimeClass",
-        "SelfSubjectAccessReview",
-        "SelfSubjectRulesReview",
-        "StorageClass",
-        "SubjectAccessReview",
-        "TokenReview",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
+        ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"),
+        ("admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"),
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io/v1", "APIService"),
+        ("apiregistration.k8s.io/v1beta1", "APIService"),
+        ("certificates.k8s.io/v1", "CertificateSigningRequest"),
+        ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"),
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration"),
+        ("networking.k8s.io/v1", "IngressClass"),
+        ("networking.k8s.io/v1beta1", "IngressClass"),
+        ("node.k8s.io/v1", "RuntimeClass"),
+        ("node.k8s.io/v1beta1", "RuntimeClass"),
+        ("policy/v1beta1", "PodSecurityPolicy"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+        ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"),
+        ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"),
+        ("scheduling.k8s.io/v1", "PriorityClass"),
+        ("scheduling.k8s.io/v1beta1", "PriorityClass"),
+        ("storage.k8s.io/v1", "CSIDriver"),
+        ("storage.k8s.io/v1", "CSINode"),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("storage.k8s.io/v1", "VolumeAttachment"),
+        ("storage.k8s.io/v1beta1", "CSIDriver"),
+        ("storage.k8s.io/v1beta1", "CSINode"),
+        ("storage.k8s.io/v1beta1", "StorageClass"),
+        ("storage.k8s.io/v1beta1", "VolumeAttachment"),
+        ("v1", "ComponentStatus"),
+        ("v1", "Namespace"),
+        ("v1", "Node"),
+        ("v1", "NodeProxyOptions"),
+        ("v1", "PersistentVolume"),
     }
 )
+
+#: Kinds that are cluster-scoped in some API version (for callers that know only a kind).
+CLUSTER_SCOPED_KINDS = frozenset(kind for _, kind in CLUSTER_SCOPED)
+
+
+def is_cluster_scoped(api_version: str, kind: str) -> bool:
+    """Whether Kustomize treats resources of this apiVersion and kind as cluster-scoped."""
+    return (api_version, kind) in CLUSTER_SCOPED
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,9 @@ class ResId:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+    def is_cluster_scoped(self) -> bool:
+        return (self.api_version, self.kind) in CLUSTER_SCOPED
 
     def gvk(self) -> str:
         """``group_version_kind`` as Kustomize sorts unlisted kinds by it."""
@@ -150,7 +172,7 @@ class Resource:
         return [*self.previous, self.id]
 
     def is_cluster_scoped(self) -> bool:
-        return self.kind in CLUSTER_SCOPED_KINDS
+        return (self.api_version, self.kind) in CLUSTER_SCOPED
 
     # --- renames, remembered for name references --------------------------------------------
     def rename(self, new_name: str) -> None:

@@ -33,7 +33,8 @@ def all_cases(features: list[str]) -> list[Path]:
 
 
 def regen(case: Path) -> int:
-    proc = subprocess.run(["kubectl", "kustomize", str(build_dir(case))], capture_output=True, text=True)
+    flags = (case / "flags.txt").read_text().split() if (case / "flags.txt").exists() else []
+    proc = subprocess.run(["kubectl", "kustomize", *flags, str(build_dir(case))], capture_output=True, text=True)
     if (case / "error.txt").exists():
         state = "fails (ok)" if proc.returncode else "SUCCEEDS (the case expects an error)"
         print(f"{case}: kubectl {state}")

@@ -165,7 +165,8 @@ def test_resource_without_kind(tmp_path: Path) -> None:
         ("resources: [job.yaml]\npatches:\n- path: p.yaml\n  targt: {kind: Job}\n", "unknown field 'targt' in 'patches.0'", 4),
         ("resources: [job.yaml]\nlabels:\n- pairs: {a: b}\n  includeVolumeClaimTemplates: true\n",
          "unknown field 'includeVolumeClaimTemplates'", 4),
-        ("resources: [job.yaml]\nvars:\n- name: X\n", "field 'vars' is not supported by compose", 3),
+        ("resources: [job.yaml]\nvars:\n- name: X\n  objref: {kind: Job}\n  fieldRef: 3\n", "'vars.0.fieldref' must be a mapping", 5),
+        ("resources: [job.yaml]\ntransformers:\n- plugin.yaml\n", "field 'transformers' is not supported by compose", 3),
         ("resources: [job.yaml]\nhelmCharts:\n- name: x\n", "field 'helmCharts' is not supported by compose", 3),
         ("resources: [job.yaml]\ncommonLabels: {a: 1}\n", "'commonLabels' must be a map of strings", 2),
         ("resources: [job.yaml]\nnamePrefix: 1\n", "'namePrefix' must be a string", 2),
@@ -304,3 +305,19 @@ def test_no_foreign_exception_on_odd_values(tmp_path: Path) -> None:
                     "  patch: '[{\"op\": \"add\", \"path\": \"/spec/backoffLimit/x\", \"value\": 1}]'\n",
                     "job.yaml": JOB})
     fail(tmp_path, PatchError)
+
+
+def test_unknown_build_metadata_option_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    # kubectl ignores unknown options; a typo would silently drop the annotations, so compose refuses.
+    tree(tmp_path, {"kustomization.yaml": "resources: [job.yaml]\nbuildMetadata: [originAnnotation]\n", "job.yaml": JOB})
+    err = fail(tmp_path, KustomizationError)
+    assert "did you mean 'originAnnotations'" in str(err)
+    assert err.file and err.file.endswith("kustomization.yaml") and err.line == 2
+
+
+def test_replacements_file_with_a_scalar_is_refused(tmp_path: Path) -> None:
+    tree(tmp_path, {"kustomization.yaml": "resources: [job.yaml]\nreplacements:\n- path: r.yaml\n", "job.yaml": JOB,
+                    "r.yaml": "just text\n"})
+    err = fail(tmp_path, KustomizationError)
+    assert "a replacements file holds a replacement or a list" in str(err)
+    assert err.file and err.file.endswith("r.yaml")

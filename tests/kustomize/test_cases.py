@@ -2,7 +2,8 @@
 
 A case builds ``<case>/overlay`` if it exists, else ``<case>``. It expects either the
 documents in ``expected.yaml`` (written by ``kubectl kustomize``, see regen.py) or an error
-whose message contains the text of ``error.txt``.
+whose message contains the text of ``error.txt``. An optional ``flags.txt`` holds command-line
+flags for both (only ``--load-restrictor VALUE``).
 
 Two tests per case:
 
@@ -45,6 +46,19 @@ def build_dir(case: Path) -> Path:
     return case / "overlay" if (case / "overlay").is_dir() else case
 
 
+def flags(case: Path) -> list[str]:
+    return (case / "flags.txt").read_text().split() if (case / "flags.txt").exists() else []
+
+
+def build_case(case: Path) -> list[Any]:
+    kwargs: dict[str, Any] = {}
+    args = flags(case)
+    if args:
+        assert args[0] == "--load-restrictor" and len(args) == 2, args
+        kwargs["load_restrictor"] = args[1]
+    return build_documents(build_dir(case), **kwargs)
+
+
 def typed(value: Any) -> Any:
     """A form of ``value`` where equal means same values and same types (1 != 1.0 != True)."""
     if isinstance(value, dict):
@@ -68,10 +82,10 @@ def test_golden(case: Path) -> None:
     if error.exists():
         wanted = error.read_text().strip()
         with pytest.raises(ComposeError) as info:
-            build_documents(build_dir(case))
+            build_case(case)
         assert wanted in str(info.value)
         return
-    got = build_documents(build_dir(case))
+    got = build_case(case)
     expected = parse((case / "expected.yaml").read_text(), "expected.yaml")
     assert [typed(d) for d in got] == [typed(d) for d in expected]
 
@@ -83,7 +97,8 @@ def kubectl_results() -> dict[Path, subprocess.CompletedProcess[str]]:
         pytest.skip("kubectl is not on PATH")
 
     def run(case: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([kubectl, "kustomize", str(build_dir(case))], capture_output=True, text=True, timeout=60)
+        return subprocess.run([kubectl, "kustomize", *flags(case), str(build_dir(case))], capture_output=True,
+                              text=True, timeout=60)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(CASES, pool.map(run, CASES)))
@@ -95,8 +110,8 @@ def test_same_as_kubectl(case: Path, kubectl_results: dict[Path, subprocess.Comp
     if (case / "error.txt").exists():
         assert proc.returncode != 0, "kubectl kustomize succeeds on a case that expects an error"
         with pytest.raises(ComposeError):
-            build_documents(build_dir(case))
+            build_case(case)
         return
     assert proc.returncode == 0, proc.stderr
-    got = build_documents(build_dir(case))
+    got = build_case(case)
     assert [typed(d) for d in got] == [typed(d) for d in parse(proc.stdout, "kubectl")]

@@ -40,7 +40,7 @@ configMapGenerator:
     assert [fp for _, fp in k.resources] == [("resources", 0), ("bases", 0)]
     assert [i["name"] for i in k.images] == ["a", "b"]
     assert k.labels == [
-        {"pairs": {"team": "ml"}, "includeSelectors": False, "includeTemplates": True},
+        {"pairs": {"team": "ml"}, "includeSelectors": False, "includeTemplates": True, "fieldSpecs": []},
         {"pairs": {"env": "prod"}, "includeSelectors": True, "includeTemplates": False},
     ]
     assert k.data["configMapGenerator"] == [{"name": "settings", "envs": ["two.env", "one.env"]}]

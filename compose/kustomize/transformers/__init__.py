@@ -1,7 +1,8 @@
 """Kustomize's built-in transformers and generators, one module each, as pure-ish functions.
 
 Each module mirrors one Kustomize v5.5 plugin and says which in its docstring; the fields they
-touch are data in :mod:`.fieldspecs`. They work in place on the build's
+touch are data: Kustomize's default configuration, merged with ``configurations:`` and
+``crds:`` (:mod:`.config`, :mod:`.fieldspecs`). They work in place on the build's
 :class:`compose.kustomize.resource.Resource` objects and record renames so that
 :mod:`.namereference` can fix references at the end, as kustomize does:
 
@@ -11,6 +12,10 @@ touch are data in :mod:`.fieldspecs`. They work in place on the build's
 - :func:`labels.apply` -- labels, commonLabels
 - :func:`annotations.apply` -- commonAnnotations
 - :func:`images.apply` -- images
+- :func:`replicas.apply` -- replicas
+- :func:`replacements.apply` -- replacements
+- :func:`vars.bind` / :func:`vars.resolve` / :func:`vars.expand` -- vars (per level, then at the end)
+- :func:`buildmetadata.finish` -- buildMetadata annotations and label (end of build)
 - :func:`hashing.apply` -- the content-hash suffix of generated names (end of build)
 - :func:`namereference.fix` -- name references to renamed resources (end of build)
 """
@@ -20,6 +25,8 @@ touch are data in :mod:`.fieldspecs`. They work in place on the build's
 
 __all__ = [
     "annotations",
+    "buildmetadata",
+    "config",
     "generators",
     "hashing",
     "images",
@@ -27,4 +34,7 @@ __all__ = [
     "namereference",
     "names",
     "namespace",
+    "replacements",
+    "replicas",
+    "vars",
 ]

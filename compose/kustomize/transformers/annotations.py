@@ -16,12 +16,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..resource import Resource
-from .fieldspecs import COMMON_ANNOTATIONS
+from .config import default_config
+from .fieldspecs import FieldSpec
 from .labels import set_pairs
 
 __all__ = ["apply"]
 
 
-def apply(resources: Sequence[Resource], annotations: Mapping[str, Any]) -> None:
+def apply(
+    resources: Sequence[Resource], annotations: Mapping[str, Any], specs: Sequence[FieldSpec] | None = None
+) -> None:
     """Add ``annotations`` to ``resources``, in place (nothing when empty)."""
-    set_pairs(resources, dict(annotations or {}), COMMON_ANNOTATIONS)
+    set_pairs(resources, dict(annotations or {}), default_config().common_annotations if specs is None else specs)

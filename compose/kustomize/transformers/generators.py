@@ -247,6 +247,9 @@ def _absorb(out: list[Resource], new: Resource) -> None:
     )
     for which in ("prefix", "suffix"):
         affixes(replacement, which).extend(affixes(old, which))
+    if behavior == "merge" and getattr(old, "build_origin", None) is not None:
+        # buildMetadata: a merged resource keeps its origin, a replaced one takes the new one's.
+        replacement.build_origin = old.build_origin  # type: ignore[attr-defined]
     out[index] = replacement
 
 

@@ -25,7 +25,8 @@ from typing import Any
 from ..resource import Resource
 from ._common import live, selected
 from .fieldpath import walk
-from .fieldspecs import IMAGES
+from .config import default_config
+from .fieldspecs import FieldSpec
 
 __all__ = ["apply", "split", "matches", "update"]
 
@@ -119,14 +120,17 @@ def _legacy(node: Any, entry: Mapping[str, Any]) -> None:
             _legacy(item, entry)
 
 
-def apply(resources: Sequence[Resource], images: Sequence[Mapping[str, Any]]) -> None:
+def apply(
+    resources: Sequence[Resource], images: Sequence[Mapping[str, Any]], specs: Sequence[FieldSpec] | None = None
+) -> None:
     """Apply ``images:`` entries (name, newName, newTag, digest, tagSuffix) to ``resources``, in place."""
     items = live(resources)
+    table = default_config().images if specs is None else specs
     for entry in images:
         for res in items:
             if res.kind != "CustomResourceDefinition":
                 _legacy(res.data, entry)
         for res in items:
-            for spec in IMAGES:
+            for spec in table:
                 if selected(spec, res):
                     walk(res.data, spec.path, lambda c, k, e=entry: _set_image(c, k, e))

@@ -23,14 +23,15 @@ from ..resource import Resource
 from ._common import live, selected
 from . import aliases
 from .fieldpath import locations
-from .fieldspecs import COMMON_LABELS, TEMPLATE_LABELS, FieldSpec
+from .config import TransformerConfig, default_config
+from .fieldspecs import FieldSpec
 
 __all__ = ["apply", "field_specs", "set_pairs"]
 
 _METADATA_LABELS = FieldSpec("metadata/labels", create=True)
 
 
-def field_specs(entry: Mapping[str, Any]) -> list[FieldSpec]:
+def field_specs(entry: Mapping[str, Any], config: TransformerConfig | None = None) -> list[FieldSpec]:
     """The field specs one normalized ``labels:`` entry writes to.
 
     An optional ``fieldSpecs`` list (kustomize's ``fields``) of ``{path, kind, group, version,
@@ -50,10 +51,11 @@ def field_specs(entry: Mapping[str, Any]) -> list[FieldSpec]:
                 create=bool(raw.get("create", False)),
             )
         )
+    cfg = config or default_config()
     if entry.get("includeSelectors"):
-        extra: Sequence[FieldSpec] = COMMON_LABELS
+        extra: Sequence[FieldSpec] = cfg.common_labels
     elif entry.get("includeTemplates"):
-        extra = (*TEMPLATE_LABELS, _METADATA_LABELS)
+        extra = (_METADATA_LABELS, *cfg.template_labels)
     else:
         extra = (_METADATA_LABELS,)
     for spec in extra:
@@ -102,7 +104,9 @@ def set_pairs(resources: Sequence[Resource], pairs: Mapping[str, Any], specs: Se
             aliases.record(res, added)
 
 
-def apply(resources: Sequence[Resource], entries: Sequence[Mapping[str, Any]]) -> None:
+def apply(
+    resources: Sequence[Resource], entries: Sequence[Mapping[str, Any]], config: TransformerConfig | None = None
+) -> None:
     """Apply normalized ``labels:`` entries to ``resources``, in place.
 
     Args:
@@ -111,4 +115,4 @@ def apply(resources: Sequence[Resource], entries: Sequence[Mapping[str, Any]]) -
             in kustomization order (commonLabels last, as kustomize runs it after ``labels:``).
     """
     for entry in entries:
-        set_pairs(resources, dict(entry.get("pairs") or {}), field_specs(entry))
+        set_pairs(resources, dict(entry.get("pairs") or {}), field_specs(entry, config))

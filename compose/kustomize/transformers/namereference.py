@@ -13,8 +13,9 @@ is chosen as kustomize chooses it:
 2. of those, the ones with a previous name equal to the reference and a previous identity of
    the target kind (for ``roleRef/name``, also of the roleRef's apiGroup and kind), in the
    referrer's namespace unless cluster-scoped or a ServiceAccount;
-3. if several remain, the ones whose prefixes and suffixes end like the referrer's; several
-   left with the same new name (and namespace) are one; different names are an error.
+3. if several remain, the ones whose prefixes and suffixes end like the referrer's (first
+   letting a side without any pass, then strictly); several left with the same new name (and
+   namespace) are one; different names are an error.
 
 A map reference (RBAC ``subjects``) also takes the target's namespace, and is matched first
 by the namespace it names (the target's original namespace, then its current one). Note that,
@@ -28,10 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...errors import KustomizationError
-from ..resource import CLUSTER_SCOPED_KINDS, ResId, Resource
+from ..resource import ResId, Resource
 from ._common import affixes, live
 from .fieldpath import walk
-from .fieldspecs import NAME_REFERENCE, FieldSpec, NameBackReference
+from .config import default_config
+from .fieldspecs import FieldSpec, NameBackReference
 
 __all__ = ["fix"]
 
@@ -39,7 +41,7 @@ _NOT_A_NAMESPACE = "_non_namespaceable_"
 
 
 def _effective_ns(rid: ResId) -> str:
-    if rid.kind in CLUSTER_SCOPED_KINDS:
+    if rid.is_cluster_scoped():
         return _NOT_A_NAMESPACE
     return rid.namespace or "default"
 
@@ -55,10 +57,17 @@ def _same_ending(a: list[str], b: list[str]) -> bool:
     return long_[len(long_) - len(short) :] == short
 
 
+def _affixes_equal(res: Resource, prefixes: list[str], suffixes: list[str], *, allow_empty: bool) -> bool:
+    mine_p, mine_s = affixes(res, "prefix"), affixes(res, "suffix")
+    ok_p = (allow_empty and (not mine_p or not prefixes)) or _same_ending(mine_p, prefixes)
+    ok_s = (allow_empty and (not mine_s or not suffixes)) or _same_ending(mine_s, suffixes)
+    return ok_p and ok_s
+
+
 def _visible_to(referrer: Resource, resources: Sequence[Resource]) -> list[Resource]:
     """SubsetThatCouldBeReferencedByResource."""
     ref_id = referrer.id
-    if ref_id.kind in CLUSTER_SCOPED_KINDS:
+    if ref_id.is_cluster_scoped():
         return list(resources)
     binding_namespaces: set[str] = set()
     if referrer.kind == "RoleBinding":
@@ -74,7 +83,7 @@ def _visible_to(referrer: Resource, resources: Sequence[Resource]) -> list[Resou
     out = []
     for res in resources:
         rid = res.id
-        if rid.kind in CLUSTER_SCOPED_KINDS or _ns_equal(rid, ref_id) or rid.namespace in binding_namespaces:
+        if rid.is_cluster_scoped() or _ns_equal(rid, ref_id) or rid.namespace in binding_namespaces:
             out.append(res)
     return out
 
@@ -100,9 +109,9 @@ class _Reference:
 
     def _namespace_ok(self) -> Callable[[Resource], bool]:
         ref_id = self.referrer.id
-        if ref_id.kind in CLUSTER_SCOPED_KINDS:
+        if ref_id.is_cluster_scoped():
             return lambda r: True
-        return lambda r: r.kind in CLUSTER_SCOPED_KINDS or r.kind == "ServiceAccount" or _ns_equal(ref_id, r.id)
+        return lambda r: r.id.is_cluster_scoped() or r.kind == "ServiceAccount" or _ns_equal(ref_id, r.id)
 
     def select(self, old_name: str, candidates: list[Resource], by_namespace: bool) -> Resource | None:
         t = self.target
@@ -115,11 +124,11 @@ class _Reference:
         if len(found) == 1:
             return found[0]
         prefixes, suffixes = affixes(self.referrer, "prefix"), affixes(self.referrer, "suffix")
-        found = [
-            r
-            for r in found
-            if _same_ending(affixes(r, "prefix"), prefixes) and _same_ending(affixes(r, "suffix"), suffixes)
-        ]
+        # First a side with no prefixes (suffixes) at all matches anything, then, if several
+        # remain, the affixes must end alike (Resource.PrefixesSuffixesEquals).
+        found = [r for r in found if _affixes_equal(r, prefixes, suffixes, allow_empty=True)]
+        if len(found) > 1:
+            found = [r for r in found if _affixes_equal(r, prefixes, suffixes, allow_empty=False)]
         if len(found) == 1:
             return found[0]
         if not found:
@@ -195,21 +204,23 @@ class _Reference:
             self.set_scalar(container, key)
 
 
-def fix(resources: Sequence[Resource]) -> None:
+def fix(resources: Sequence[Resource], references: Sequence[NameBackReference] | None = None) -> None:
     """Point name references at the current names of renamed resources, in place.
 
     Args:
         resources: every resource of the build, after all renames (hash included).
+        references: the nameReference table (default: Kustomize's).
 
     Raises:
         KustomizationError: a reference matches several different resources, or a referrer
             field that should hold a map with ``name`` does not.
     """
     items = live(resources)
+    table = default_config().name_reference if references is None else references
     for referrer in items:
         org = referrer.original_id()
         refs: list[tuple[FieldSpec, NameBackReference]] = []
-        for target in NAME_REFERENCE:
+        for target in table:
             for spec in target.referrers:
                 if spec.selects(org.group, org.version, org.kind):
                     refs.append((spec, target))

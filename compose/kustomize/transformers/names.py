@@ -19,21 +19,24 @@ from typing import Any
 from ..resource import Resource
 from ._common import affixes, live, scalar_text, store_previous_id
 from .fieldpath import walk
-from .fieldspecs import NAME_PREFIX, NAME_PREFIX_SKIP
+from .config import TransformerConfig, default_config
+from .fieldspecs import NAME_PREFIX_SKIP, FieldSpec
 
 __all__ = ["apply"]
 
 
-def apply(resources: Sequence[Resource], prefix: str, suffix: str) -> None:
+def apply(resources: Sequence[Resource], prefix: str, suffix: str, config: TransformerConfig | None = None) -> None:
     """Add ``prefix`` and ``suffix`` to the names of ``resources``, in place.
 
     Args:
         resources: the resources of one kustomization level (changed in place).
         prefix: the kustomization's ``namePrefix`` ("" for none).
         suffix: the kustomization's ``nameSuffix`` ("" for none).
+        config: the field specs (default: Kustomize's, ``metadata/name``).
     """
-    _affix(resources, prefix, "prefix")
-    _affix(resources, suffix, "suffix")
+    cfg = config or default_config()
+    _affix(resources, prefix, "prefix", cfg.name_prefix)
+    _affix(resources, suffix, "suffix", cfg.name_suffix)
 
 
 def _skipped(res: Resource) -> bool:
@@ -41,12 +44,14 @@ def _skipped(res: Resource) -> bool:
     return any(s.selects(org.group, org.version, org.kind) for s in NAME_PREFIX_SKIP)
 
 
-def _affix(resources: Sequence[Resource], text: str, which: str) -> None:
+def _affix(resources: Sequence[Resource], text: str, which: str, specs: Sequence[FieldSpec]) -> None:
+    if not text:
+        return
     for res in live(resources):
         if _skipped(res):
             continue
         org = res.original_id()
-        for spec in NAME_PREFIX:
+        for spec in specs:
             if not spec.selects(org.group, org.version, org.kind):
                 continue
             if spec.path == "metadata/name" and text:

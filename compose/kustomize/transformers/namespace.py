@@ -21,14 +21,15 @@ from ...errors import KustomizationError
 from ..resource import Resource
 from ._common import live, selected, store_previous_id
 from .fieldpath import walk
-from .fieldspecs import NAMESPACE
+from .config import default_config
+from .fieldspecs import FieldSpec
 
 __all__ = ["apply"]
 
 _ROLE_BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 
 
-def apply(resources: Sequence[Resource], namespace: str) -> None:
+def apply(resources: Sequence[Resource], namespace: str, specs: Sequence[FieldSpec] | None = None) -> None:
     """Put ``resources`` in ``namespace``, in place (nothing when ``namespace`` is "").
 
     Raises:
@@ -37,9 +38,10 @@ def apply(resources: Sequence[Resource], namespace: str) -> None:
     if not namespace:
         return
     items = live(resources)
+    table = default_config().namespace if specs is None else specs
     for res in items:
         store_previous_id(res)
-        _apply_one(res, namespace)
+        _apply_one(res, namespace, table)
         current = res.id
         same = [r for r in items if _same_id(r, current)]
         if len(same) != 1:
@@ -61,7 +63,7 @@ def _same_id(res: Resource, other: Any) -> bool:
     )
 
 
-def _apply_one(res: Resource, namespace: str) -> None:
+def _apply_one(res: Resource, namespace: str, table: Sequence[FieldSpec]) -> None:
     def set_value(container: Any, key: Any) -> None:
         container[key] = namespace
 
@@ -74,9 +76,11 @@ def _apply_one(res: Resource, namespace: str) -> None:
             for subject in subjects:
                 if isinstance(subject, dict) and subject.get("name") == "default":
                     subject["namespace"] = namespace
-    for spec in NAMESPACE:
+    for spec in table:
         if spec.path == "metadata/namespace":
             continue
+        if spec.path == "metadata/name" and res.api_version != "v1":
+            continue  # only the core Namespace is renamed (removeUnneededMetaFieldSpecs)
         if is_binding and spec.kind in _ROLE_BINDINGS and spec.path.startswith("subjects"):
             continue
         if selected(spec, res):

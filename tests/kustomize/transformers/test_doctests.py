@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["fieldpath", "generators", "hashing", "images"]
+MODULES = ["fieldpath", "generators", "hashing", "images", "replacements"]
 
 
 @pytest.mark.parametrize("name", MODULES)
