@@ -136,6 +136,18 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def _list_index(token: str, size: int) -> int | None:
+    """``token`` as an index into a list of ``size`` items, or None.
+
+    ASCII digits only (``str.isdigit`` also accepts ``²``, which ``int`` refuses), and no
+    more of them than an index can have (``int`` refuses over 4,300 digits).
+    """
+    if not token or len(token) > 18 or not token.isascii() or not token.isdigit():
+        return None
+    index = int(token)
+    return index if index < size else None
+
+
 def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
     """Resolve negative indexes; tell whether the last token is a missing object key."""
     if path == "":
@@ -147,7 +159,7 @@ def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
     for n, raw in enumerate(tokens):
         last = n == len(tokens) - 1
         token = raw
-        if isinstance(node, list) and re.fullmatch(r"-[0-9]+", raw):
+        if isinstance(node, list) and len(raw) <= 19 and re.fullmatch(r"-[0-9]+", raw):
             idx = int(raw)
             size = len(node) + (1 if (last and for_add) else 0)
             if -idx <= size:
@@ -157,7 +169,7 @@ def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
         out.append(token)
         if isinstance(node, dict):
             node = node.get(_unescape(raw))
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _list_index(token, len(node)) is not None:
             node = node[int(token)]
         else:
             node = None
@@ -210,7 +222,8 @@ def apply_patch(
                 f"not {json.dumps(op['value'], sort_keys=True)}",
                 file=file, line=line_of(i) if line_of else None, step="patch",
             ) from None
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError) as exc:
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError,
+                ValueError) as exc:  # ValueError: jsonpointer's int() of an index over 4,300 digits
             raise PatchError(
                 f"operation {i} ({_describe(ops[i])}) cannot be applied: {_reason(exc)}",
                 file=file, line=line_of(i) if line_of else None, step="patch",
@@ -227,7 +240,7 @@ def _resolve(doc: Any, path: str) -> str:
         token = _unescape(raw)
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _list_index(token, len(node)) is not None:
             node = node[int(token)]
         else:
             return "missing"
@@ -236,6 +249,8 @@ def _resolve(doc: Any, path: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, ValueError) and "digits" in text:
+        return "a list index out of range"
     if "can't remove a non-existent object" in text or "member" in text and "not found" in text:
         return "path does not exist"
     if "can't replace a non-existent object" in text or "can't replace outside of list" in text:
