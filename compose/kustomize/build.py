@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ComposeError, KustomizationError, YAMLSyntaxError
-from ..yamlio import load_documents
+from ..yamlio import load_documents, read_bytes as _read_bytes, read_text as _read_text
 from .loader import Kustomization, load_kustomization
 from .ordering import sort_resources
 from .patches import (
@@ -92,7 +92,7 @@ class _Builder:
         def read_text(rel: str, field_path: tuple[Any, ...]) -> tuple[str, str]:
             real, shown = self._resolve_file(k, rel, field_path, "patch file")
             try:
-                return real.read_text(encoding="utf-8"), shown
+                return _read_text(real, shown), shown
             except UnicodeDecodeError as exc:
                 raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
             except OSError as exc:
@@ -104,7 +104,7 @@ class _Builder:
         def read_file(rel: str) -> bytes:
             real, shown = self._resolve_file(k, rel, (), "file")
             try:
-                return real.read_bytes()
+                return _read_bytes(real, shown)
             except OSError as exc:
                 raise KustomizationError(f"cannot read '{rel}': {exc.strerror}", file=shown, step="load") from None
 
@@ -113,7 +113,7 @@ class _Builder:
     # --- resources ----------------------------------------------------------------------------
     def _load_resource_file(self, real: Path, shown: str) -> list[Resource]:
         try:
-            text = real.read_text(encoding="utf-8")
+            text = _read_text(real, shown)
         except UnicodeDecodeError as exc:
             raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
         out: list[Resource] = []

@@ -28,7 +28,9 @@ from typing import Any
 
 import yaml
 
+from .. import limits as _limits
 from ..errors import PatchError, YAMLSyntaxError
+from ..yamlio import count_values
 
 __all__ = ["parse_patch", "apply_patch", "go_json_roundtrip", "OPS"]
 
@@ -89,6 +91,8 @@ def parse_patch(text: str, file: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise YAMLSyntaxError(f"invalid JSON patch: {exc.msg}", file=file, line=exc.lineno,
                                   column=exc.colno, step="parse") from None
+        except RecursionError:
+            raise YAMLSyntaxError("invalid JSON patch: nested too deeply", file=file, step="parse") from None
     else:
         try:
             ops = yaml.load(text, Loader=_Yaml11Loader)  # noqa: S506 - a safe loader subclass
@@ -98,6 +102,12 @@ def parse_patch(text: str, file: str) -> list[dict[str, Any]]:
                                   line=mark.line + 1 if mark else None, step="parse") from None
         except yaml.YAMLError as exc:
             raise YAMLSyntaxError(f"invalid YAML: {exc}", file=file, step="parse") from None
+        except RecursionError:
+            raise YAMLSyntaxError("invalid YAML: nested too deeply", file=file, step="parse") from None
+    limit = _limits.current().max_nodes
+    if count_values(ops, limit) > limit:
+        raise PatchError(f"more than {limit:,} values after expanding YAML aliases "
+                         f"(limit {_limits.ENV['max_nodes']})", file=file, step="parse")
     check_ops(ops, file)
     return ops
 
@@ -205,8 +215,18 @@ def apply_patch(
 
     check_ops(ops, file)
     result: Any = copy.deepcopy(doc)
+    limit = _limits.current().max_nodes
+    size = count_values(result, limit)
     for i, op in enumerate(ops):
         op = dict(op)
+        if op["op"] in ("add", "replace", "copy"):
+            # Each add or copy can double the resource (copy /l -> /l/-): stop at the budget.
+            size += count_values(op["value"] if "value" in op else _value_at(result, op["from"]), limit)
+            if size > limit:
+                raise PatchError(
+                    f"operation {i} ({_describe(ops[i])}) makes the resource larger than {limit:,} values "
+                    f"(limit {_limits.ENV['max_nodes']})",
+                    file=file, line=line_of(i) if line_of else None, step="patch")
         path, missing_key = _normalize_path(result, op["path"], for_add=op["op"] in ("add", "move", "copy"))
         op["path"] = path
         if op["op"] == "replace" and missing_key:
@@ -231,6 +251,20 @@ def apply_patch(
     if not isinstance(result, dict):
         raise PatchError("the patch did not leave a mapping", file=file, step="patch")
     return go_json_roundtrip(result)
+
+
+def _value_at(doc: Any, path: str) -> Any:
+    """The value at ``path`` (negative indexes as Kustomize reads them), or None."""
+    node = doc
+    for raw in path.split("/")[1:] if path else []:
+        token = _unescape(raw)
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and re.fullmatch(r"-?[0-9]{1,18}", token) and -len(node) <= int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
 
 
 def _resolve(doc: Any, path: str) -> str:

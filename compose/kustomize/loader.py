@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KustomizationError, YAMLSyntaxError
-from ..yamlio import Document, load_documents
+from ..yamlio import Document, load_documents, read_text
 
 __all__ = [
     "KUSTOMIZATION_FILE_NAMES",
@@ -234,7 +234,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     path = find_kustomization_file(directory, shown_dir)
     shown = os.path.join(shown_dir, path.name)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, shown)
     except UnicodeDecodeError as exc:
         raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
     except OSError as exc:

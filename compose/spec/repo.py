@@ -62,7 +62,7 @@ from typing import Any
 
 from compose.constants import DEFAULT_FLOW_CONTAINER, SPEC_FILE
 from compose.errors import ComposeError, Problem, SpecError
-from compose.yamlio import Document, load_documents
+from compose.yamlio import Document, load_documents, read_text
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .conditions import Condition, parse_condition
@@ -238,7 +238,7 @@ def load_spec(root: str | Path, *, check_files: bool = True) -> SpecRepo:
     display = str(spec_path)
     if not spec_path.is_file():
         raise SpecError(f"no {SPEC_FILE} in {root_path} (is this a spec repo? `compose init DIR` makes one)", file=display, step="load")
-    text = spec_path.read_text(encoding="utf-8")
+    text = read_text(spec_path, display)
     docs = load_documents(text, display)
     if len(docs) != 1:
         raise SpecError(f"{SPEC_FILE} must hold exactly one YAML document, found {len(docs)}", file=display, step="load")
@@ -548,7 +548,7 @@ class _Loader:
             seen.add(path)
             display = _display(path, self.root, self.shown_root)
             try:
-                docs = load_documents(path.read_text(encoding="utf-8"), display)
+                docs = load_documents(read_text(path, display), display)
             except ComposeError as exc:
                 self.problems.append(Problem(exc.message, file=exc.file, line=exc.line))
                 continue
@@ -568,7 +568,7 @@ class _Loader:
         assert kfile is not None
         display = _display(kfile, self.root, self.shown_root)
         try:
-            docs = load_documents(kfile.read_text(encoding="utf-8"), display)
+            docs = load_documents(read_text(kfile, display), display)
         except (ComposeError, OSError, UnicodeDecodeError):
             return  # already reported by files()
         data = docs[0].data if docs else None
