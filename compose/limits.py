@@ -20,6 +20,12 @@ limit                    environment variable      default        what it bounds
                                                                   the whole output of a build
 ``max_depth``            COMPOSE_MAX_DEPTH         100            nesting of mappings and lists in one file
 ``max_output_bytes``     COMPOSE_MAX_OUTPUT_BYTES  64 MiB         characters a build writes
+``max_value_chars``      COMPOSE_MAX_VALUE_CHARS   65,536         characters of a string parameter
+                                                                  value and of a condition operand,
+                                                                  checked before its ``pattern``
+``max_number_chars``     COMPOSE_MAX_NUMBER_CHARS  100            characters of a number or quantity
+                                                                  written as text (``--set``, metadata,
+                                                                  bounds), digits of an integer value
 =======================  ========================  =============  ==========================================
 
 The defaults sit well above real inputs: the API server refuses requests over 3 MiB and etcd
@@ -49,6 +55,8 @@ class Limits:
     max_nodes: int = 1_000_000
     max_depth: int = 100
     max_output_bytes: int = 64 << 20
+    max_value_chars: int = 65_536
+    max_number_chars: int = 100
 
 
 #: The built-in defaults.

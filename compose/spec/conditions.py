@@ -58,7 +58,7 @@ from typing import Any
 from compose.errors import Problem
 
 from ._problems import problem_at, raise_problems, show, type_name
-from . import limits
+from . import _caps
 from .metadata import MISSING, lookup_path
 from .params import ParamDecl
 from .quantity import as_quantity
@@ -115,8 +115,8 @@ def _shown(value: Any) -> Any:
     # Quantities print in canonical form, unquoted (show() falls back to str()). Metadata
     # values can be huge: long strings are cut, and an int too long for str() is described.
     if isinstance(value, str) and len(value) > 60:
-        return _Text(limits.clip(value))
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3.33 * limits.MAX_INTEGER_DIGITS:
+        return _Text(_caps.clip(value))
+    if _caps.huge_int(value):
         return _Text(f"<an integer of about {int(value.bit_length() * 0.30103)} digits>")
     return value
 
@@ -485,11 +485,11 @@ class _Compiler:
             # negated, always) whatever the metadata says.
             self.bad(f"{key}: cannot compare with {operand!r} (only finite numbers)", path)
             return None
-        if isinstance(operand, int) and operand.bit_length() > 3.33 * limits.MAX_INTEGER_DIGITS:
-            self.bad(f"{key}: cannot compare with an integer of more than {limits.MAX_INTEGER_DIGITS} digits", path)
+        if _caps.huge_int(operand):
+            self.bad(f"{key}: cannot compare with an integer of more than {_caps.max_number_chars()} digits", path)
             return None
-        if isinstance(operand, str) and len(operand) > limits.MAX_STRING_VALUE:
-            self.bad(f"{key}: the operand is too long ({len(operand)} characters; at most {limits.MAX_STRING_VALUE})", path)
+        if isinstance(operand, str) and len(operand) > _caps.max_value_chars():
+            self.bad(f"{key}: the operand is too long ({len(operand)} characters; at most {_caps.max_value_chars()})", path)
             return None
         ordering = op in _ORDER
         decl = self.decls.get(key)

@@ -16,7 +16,7 @@ Fields: ``type`` (``string`` when omitted, ``enum`` when only ``values`` is give
 ``description``, ``default``, ``required`` (no default allowed then), ``values`` (enum),
 ``pattern`` (string; a regular expression in RE2 syntax that must match the **whole** value;
 matched in linear time, see :mod:`compose.safe_regex`; values longer than
-:data:`~compose.spec.limits.MAX_STRING_VALUE` are refused before matching),
+:mod:`compose.limits` ``max_value_chars`` are refused before matching),
 ``minimum`` / ``maximum`` (integer, number, quantity; inclusive; compared as quantities for a
 quantity). A name is letters, digits, ``_`` and ``-``, starting with a letter or ``_``; ``run``,
 ``flow`` and ``deployment`` are reserved for the run context (``${run.id}``).
@@ -64,7 +64,7 @@ from compose.safe_regex import RegexError, compile_linear
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .metadata import MISSING, MergedMetadata, MetadataLayer, merge_layers
-from . import limits
+from . import _caps
 from .quantity import Quantity, QuantityError, parse_quantity
 
 __all__ = [
@@ -216,8 +216,8 @@ class ParamDecl:
         t = self.type
         if t == "string":
             return self._match(text)
-        if t in ("integer", "number") and len(text) > limits.MAX_NUMBER_TEXT:
-            raise _Fail(f"{limits.clip(text)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {limits.MAX_NUMBER_TEXT} characters)")
+        if t in ("integer", "number") and len(text) > _caps.max_number_chars():
+            raise _Fail(f"{_caps.clip(text)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {_caps.max_number_chars()} characters)")
         if t == "integer":
             if not _INT_TEXT.fullmatch(text):
                 raise _Fail(f"{_text(text)} is not an integer")
@@ -249,8 +249,8 @@ class ParamDecl:
         raise _Fail(f"{_text(text)} is not one of {show(list(self.values))}")
 
     def _match(self, text: str) -> str:
-        if len(text) > limits.MAX_STRING_VALUE:
-            raise _Fail(f"{limits.clip(text)} is too long (at most {limits.MAX_STRING_VALUE} characters)")
+        if len(text) > _caps.max_value_chars():
+            raise _Fail(f"{_caps.clip(text)} is too long (at most {_caps.max_value_chars()} characters)")
         if self._regex is not None and not self._regex.fullmatch(text):
             raise _Fail(f"{_text(text)} does not match the pattern {self.pattern!r}")
         return text
@@ -281,28 +281,28 @@ class ParamDecl:
 
 def _integer(value: int) -> int:
     # Checked before anything formats it: str() of an int over 4,300 digits raises ValueError.
-    if value.bit_length() > 3.33 * limits.MAX_INTEGER_DIGITS:
-        raise _Fail(f"the integer is too large (more than {limits.MAX_INTEGER_DIGITS} digits)")
+    if _caps.huge_int(value):
+        raise _Fail(f"the integer is too large (more than {_caps.max_number_chars()} digits)")
     return value
 
 
 def _text(text: str) -> str:
-    return limits.clip(text) if len(text) > 40 else repr(text)
+    return _caps.clip(text) if len(text) > 40 else repr(text)
 
 
 def _huge(value: Any) -> bool:
     """A value too big to show whole in a message."""
     if isinstance(value, str):
         return len(value) > 40
-    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3.33 * limits.MAX_INTEGER_DIGITS
+    return _caps.huge_int(value)
 
 
 def _type_name(value: Any) -> str:
     if not _huge(value):
         return type_name(value)
     if isinstance(value, str):
-        return f"string {limits.clip(value)}"
-    return f"an integer of more than {limits.MAX_INTEGER_DIGITS} digits"
+        return f"string {_caps.clip(value)}"
+    return f"an integer of more than {_caps.max_number_chars()} digits"
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -38,7 +38,7 @@ from typing import Any
 
 from compose.errors import SpecError
 
-from . import limits
+from . import _caps
 
 __all__ = [
     "Quantity",
@@ -300,8 +300,8 @@ def parse_quantity(text: Any) -> Quantity:
         QuantityError: the text is not a quantity (the message says why).
     """
     if isinstance(text, str):
-        if len(text) > limits.MAX_NUMBER_TEXT:
-            raise QuantityError(f"{limits.clip(text)} is too long for a quantity (at most {limits.MAX_NUMBER_TEXT} characters)")
+        if len(text) > _caps.max_number_chars():
+            raise QuantityError(f"{_caps.clip(text)} is too long for a quantity (at most {_caps.max_number_chars()} characters)")
         return _parse(text)
     if isinstance(text, bool) or not isinstance(text, (int, float)):
         raise QuantityError(f"expected a quantity string such as '8Gi', got {_type_name(text)}")
@@ -309,7 +309,7 @@ def parse_quantity(text: Any) -> Quantity:
         if not math.isfinite(text):
             raise QuantityError(f"{text!r} is not a quantity")
         return _parse(repr(text).replace("e+", "e"))
-    if text.bit_length() > 3 * limits.MAX_NUMBER_TEXT:  # str() of a huge int is itself slow
+    if _caps.huge_int(text):  # str() of a huge int is itself slow
         raise QuantityError(f"the integer is too large for a quantity ({text.bit_length()} bits)")
     return _parse(str(text))
 

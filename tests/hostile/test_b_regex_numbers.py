@@ -287,3 +287,20 @@ def test_json_pointer_list_indexes(tmp_path, index: str) -> None:
     with pytest.raises(ComposeError) as info:
         build_documents(tmp_path)
     assert "operation 0" in str(info.value)
+
+
+def test_the_caps_are_compose_limits_and_can_be_raised() -> None:
+    from compose import limits
+
+    decl = _decl({"type": "string"})
+    value = "v" * 70_000
+    with pytest.raises(ParameterError, match="too long"):
+        decl.check(value)
+    try:
+        limits.configure(max_value_chars=100_000, max_number_chars=200)
+        assert decl.check(value) == value
+        assert _decl({"type": "integer"}).coerce("9" * 150) == int("9" * 150)
+    finally:
+        limits.configure(max_value_chars=None, max_number_chars=None)
+    with pytest.raises(ParameterError, match="too long"):
+        decl.check(value)
