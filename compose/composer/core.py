@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import ComposeError, Problem, SpecError, UsageError, ValidationError
 from ..model import FlowRun, Spec
 from ..spec import MetadataLayer, RunContext, SpecRepo, load_spec, select, substitution_values
+from ..spec.arguments import check_build_arguments
 from ..spec.placeholders import Template, compile_template
 from ..spec.selection import Selection
 from ..yamlio import Document, iter_paths
@@ -207,6 +208,7 @@ class Composer:
     def _layers(
         metadata: Any, context: FlowRun | RunContext | None, sets: Mapping[str, str] | Sequence[str] | None
     ) -> list[MetadataLayer | tuple[str, Mapping[str, Any]]]:
+        check_build_arguments(metadata, sets, context, (FlowRun, RunContext))
         layers: list[MetadataLayer | tuple[str, Mapping[str, Any]]] = []
         if metadata is None:
             if isinstance(context, FlowRun) and context.metadata:

@@ -233,6 +233,13 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     shown_dir = display if display is not None else str(directory)
     path = find_kustomization_file(directory, shown_dir)
     shown = os.path.join(shown_dir, path.name)
+    real_dir = os.path.realpath(directory)
+    if not os.path.realpath(path).startswith(real_dir.rstrip(os.sep) + os.sep):  # as Kustomize's load restrictor
+        raise KustomizationError(
+            f"the kustomization file is a symlink to {os.path.realpath(path)}, outside '{shown_dir}': "
+            "files must be in or below the kustomization's directory",
+            file=shown, step="load",
+        )
     try:
         text = read_text(path, shown)
     except UnicodeDecodeError as exc:
