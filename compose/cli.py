@@ -20,11 +20,59 @@ from ._output import kustomize_output, spec_root as _spec_root
 from ._output import render as _render
 from ._output import report as _fail
 from .constants import SPEC_FILE
-from .errors import ComposeError, UsageError
+from .errors import ComposeError, UsageError, printable
+
+
+def _not_utf8(value: str) -> int | None:
+    """Index of the first character that stands for a byte that was not UTF-8 (Python decodes
+    command-line arguments with ``surrogateescape``), or None."""
+    for i, ch in enumerate(value):
+        if "\udc80" <= ch <= "\udcff":
+            return i
+    return None
+
+
+def _check_arguments(command: click.Command, params: dict[str, Any]) -> None:
+    """Refuse text arguments (``--set``, ``--run-id``, ...) that are not UTF-8, naming the option.
+
+    Paths are left alone (``click.Path`` values are ``pathlib.Path`` objects): a file name may
+    be any bytes.
+    """
+    for name, value in params.items():
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if not isinstance(item, str) or item.isascii():
+                continue
+            at = _not_utf8(item)
+            if at is None:
+                continue
+            param = next((p for p in command.params if p.name == name), None)
+            opts = getattr(param, "opts", None) or [name]
+            option = max(opts, key=len)
+            byte = ord(item[at]) - 0xDC00
+            raise UsageError(f"{option}: the argument is not UTF-8 text (byte 0x{byte:02x} at position {at + 1}: "
+                             f"{printable(item[:at][-20:] + item[at])!s}...)")
+
+
+def _checked(command: click.Command) -> click.Command:
+    callback = command.callback
+    if callback is None or getattr(callback, "_arguments_checked", False):
+        return command
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(command, kwargs)
+        return callback(*args, **kwargs)
+
+    checked._arguments_checked = True  # type: ignore[attr-defined]
+    command.callback = checked
+    return command
 
 
 class _Group(click.Group):
-    """Turns ComposeError into a message and exit status, in one place."""
+    """Turns ComposeError into a message and exit status, in one place; checks that every
+    command's text arguments are UTF-8 before it runs."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(_checked(cmd), name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,6 +98,11 @@ def cli() -> None:
 def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _write_human(text: str) -> None:
+    """Write text meant for a terminal (explain, profiles, diff, init), control characters escaped."""
+    _write(printable(text))
 
 
 # --- shared options ------------------------------------------------------------------------------
@@ -163,7 +216,7 @@ def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metada
     composer = _load(directory)
     result = composer.explain(_layers(metadata_files, sets), target=target,
                               context=_context(run_id, run_name, flow_name, deployment))
-    _write("\n".join(result.lines()) + "\n")
+    _write_human("\n".join(result.lines()) + "\n")
 
 
 # --- diff ----------------------------------------------------------------------------------------
@@ -211,7 +264,7 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
     names = ("left: " + (" ".join(left_sets) or "(common metadata)"), "right: " + (" ".join(right_sets) or "(common metadata)"))
     lines = list(difflib.unified_diff(texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
                                       fromfile=names[0], tofile=names[1]))
-    _write("".join(lines))
+    _write_human("".join(lines))
     if exit_code and lines:
         sys.exit(1)
 
@@ -232,7 +285,7 @@ def validate(root: Path | None) -> None:
     if problems:
         click.echo(f"compose: {len(problems)} problem{'s' if len(problems) != 1 else ''}:", err=True)
         for p in problems:
-            click.echo(f"  - {p}", err=True)
+            click.echo(f"  - {printable(str(p))}", err=True)
         sys.exit(1)
     spec = composer.spec
     builds = sum(
@@ -268,7 +321,7 @@ def profiles(root: Path | None) -> None:
     out += ["", "parameters:"]
     for name, decl in spec.parameters.items():
         out.append(f"  {name}: {decl.describe()}")
-    _write("\n".join(out) + "\n")
+    _write_human("\n".join(out) + "\n")
 
 
 @cli.command()
@@ -279,7 +332,7 @@ def init(directory: Path, force: bool) -> None:
     from .scaffold import scaffold
 
     written = scaffold(directory, allow_non_empty=force)
-    _write("".join(f"created {p}\n" for p in written)
+    _write_human("".join(f"created {p}\n" for p in written)
            + f"\nnext: compose build {directory}   (then: compose profiles {directory})\n")
 
 

@@ -39,7 +39,6 @@ positive integer; anything else is a :class:`~compose.errors.UsageError` naming 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .errors import UsageError
@@ -47,23 +46,48 @@ from .errors import UsageError
 __all__ = ["Limits", "DEFAULTS", "current", "configure", "ENV"]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """One set of budgets; see the module docstring for what each bounds."""
+_DEFAULTS = {"max_file_bytes": 4 << 20, "max_nodes": 1_000_000, "max_depth": 100, "max_output_bytes": 64 << 20,
+             "max_value_chars": 65_536, "max_number_chars": 100}
 
-    max_file_bytes: int = 4 << 20
-    max_nodes: int = 1_000_000
-    max_depth: int = 100
-    max_output_bytes: int = 64 << 20
-    max_value_chars: int = 65_536
-    max_number_chars: int = 100
+
+class Limits:
+    """One set of budgets (read-only); see the module docstring for what each bounds.
+
+    (A plain class: the click-free ``compose build DIR`` path does not import dataclasses.)
+    """
+
+    __slots__ = tuple(_DEFAULTS)
+    max_file_bytes: int
+    max_nodes: int
+    max_depth: int
+    max_output_bytes: int
+    max_value_chars: int
+    max_number_chars: int
+
+    def __init__(self, **values: int) -> None:
+        for name, default in _DEFAULTS.items():
+            object.__setattr__(self, name, values.pop(name, default))
+        if values:
+            raise TypeError(f"unknown limits: {', '.join(values)}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Limits are read-only; use compose.limits.configure()")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and all(getattr(self, n) == getattr(other, n) for n in _DEFAULTS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in _DEFAULTS))
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{n}={getattr(self, n)}" for n in _DEFAULTS) + ")"
 
 
 #: The built-in defaults.
 DEFAULTS = Limits()
 
 #: The environment variable of each limit.
-ENV = {f.name: "COMPOSE_" + f.name.upper() for f in fields(Limits)}
+ENV = {name: "COMPOSE_" + name.upper() for name in _DEFAULTS}
 
 _configured: dict[str, int] = {}
 
@@ -93,7 +117,7 @@ def current() -> Limits:
         raw = os.environ.get(var)
         if raw is not None and raw != "":
             changes[name] = _positive(raw, var)
-    return replace(DEFAULTS, **changes) if changes else DEFAULTS
+    return Limits(**changes) if changes else DEFAULTS
 
 
 def configure(**values: int | None) -> Limits:

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from . import limits as _limits
-from .errors import YAMLSyntaxError
+from .errors import OutputError, YAMLSyntaxError
 
 __all__ = [
     "Document",
@@ -43,6 +43,7 @@ __all__ = [
     "dump_yaml",
     "dump_documents",
     "dump_json",
+    "check_output",
     "scalar_is_ambiguous",
     "count_values",
 ]
@@ -543,9 +544,126 @@ def dump_documents(docs: Iterable[Any]) -> str:
     return "---\n".join(dump_yaml(d) for d in docs)
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
 def dump_json(data: Any) -> str:
-    """A value as indented JSON (documents as a list when ``data`` is a list of them)."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """A value as indented JSON (documents as a list when ``data`` is a list of them).
+
+    Always valid JSON: a NaN or infinite number, or a string that is not Unicode text (a lone
+    surrogate), is an :class:`~compose.errors.OutputError` naming where it is (see
+    :func:`check_output`). DEL, the C1 control characters and U+2028/U+2029 are written as
+    ``\\u`` escapes, as the C0 ones are.
+
+    >>> "\\\\u009b" in dump_json({"a": "x\\u009b"})
+    True
+    """
+    check_output(data if isinstance(data, list) else [data])
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    if _JSON_UNSAFE.search(text):
+        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+def check_output(docs: list[Any]) -> None:
+    """Check that ``docs`` can be written as YAML and JSON within the output budget.
+
+    Refused: more than ``max_nodes`` values, or about ``max_output_bytes`` characters of keys
+    and strings (:mod:`compose.limits`); a NaN or infinite number (JSON cannot hold one, and
+    ``kubectl kustomize`` fails on it: ``json: unsupported value: NaN``); a string that is not
+    Unicode text (a lone surrogate, such as a command-line argument that was not UTF-8). One
+    pass over the values, with no paths kept unless something is wrong.
+
+    Raises:
+        OutputError: naming the document (kind and name) and the field path.
+    """
+    budget = _limits.current()
+    max_nodes, max_bytes = budget.max_nodes, budget.max_output_bytes
+    nodes = size = 0
+    stack: list[Any] = list(docs)
+    bad: Any = None
+    while stack:
+        value = stack.pop()
+        nodes += 1
+        kind = type(value)
+        if kind is str:
+            size += len(value) + 4
+            if not value.isascii() and not _is_text(value):
+                bad = value
+                break
+        elif kind is dict:
+            stack.extend(value.values())
+            for key in value:
+                if type(key) is str:
+                    size += len(key) + 4
+                    if not key.isascii() and not _is_text(key):
+                        bad = key
+                        break
+                else:
+                    size += 8
+            if bad is not None:
+                break
+        elif kind is list:
+            stack.extend(value)
+        elif kind is float:
+            size += 24
+            if not math.isfinite(value):
+                bad = value
+                break
+        else:
+            size += 8
+        if nodes > max_nodes or size > max_bytes:
+            which = (f"more than {max_nodes:,} values (limit {_limits.ENV['max_nodes']})" if nodes > max_nodes
+                     else f"more than {max_bytes:,} bytes (limit {_limits.ENV['max_output_bytes']})")
+            raise OutputError(f"the result is too large to write: {which}", step="output")
+    if bad is None:
+        return
+    for index, doc in enumerate(docs):
+        path = _find(doc, bad)
+        if path is not None:
+            what = (f"the number {_float_text(bad)}, which JSON and the API server cannot carry"
+                    if isinstance(bad, float) else "a string that is not Unicode text (bytes that were not UTF-8?)")
+            raise OutputError(f"{_doc_name(doc, index)} holds {what}", path=path, step="output")
+    raise OutputError("the result holds a value that cannot be written", step="output")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _float_text(value: float) -> str:
+    return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+
+
+def _doc_name(doc: Any, index: int) -> str:
+    if isinstance(doc, dict) and isinstance(doc.get("kind"), str):
+        meta = doc.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        return f"{doc['kind']} {name}" if isinstance(name, str) else doc["kind"]
+    return f"document {index + 1}"
+
+
+def _find(data: Any, target: Any) -> Path_ | None:
+    """The path of the first occurrence of ``target`` (compared by identity, or NaN-ness)."""
+    stack: list[tuple[Path_, Any]] = [((), data)]
+    is_nan = isinstance(target, float) and math.isnan(target)
+    while stack:
+        path, value = stack.pop()
+        if value is target or (is_nan and isinstance(value, float) and math.isnan(value)) or (
+                type(value) is type(target) and value == target):
+            return path
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k is target or (type(k) is type(target) and k == target):
+                    return path + (k,)
+                stack.append((path + (k,), v))
+        elif isinstance(value, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+    return None
 
 
 def count_values(data: Any, limit: int) -> int:
