@@ -45,7 +45,7 @@ def _fast_build(args: list[str]) -> tuple[Path, str] | None:
     if output not in ("yaml", "json"):
         return None
     directory = Path(root if root is not None else ".")
-    if not directory.is_dir() or (directory / SPEC_FILE).is_file():
+    if not directory.is_dir() or os.path.lexists(directory / SPEC_FILE):  # even a broken link: a spec repo
         return None
     return directory, output
 

@@ -9,6 +9,7 @@ spec on stdout.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,7 +134,7 @@ def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _is_spec_repo(root: Path) -> bool:
-    return (root / SPEC_FILE).is_file()
+    return os.path.lexists(root / SPEC_FILE)  # a broken or looping link too: load_spec says what is wrong
 
 
 def _layers(metadata_files: Sequence[Path], sets: Sequence[str]) -> list[Any]:

@@ -217,7 +217,7 @@ class ParamDecl:
         if t == "string":
             return self._match(text)
         if t in ("integer", "number") and len(text) > _caps.max_number_chars():
-            raise _Fail(f"{_caps.clip(text)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {_caps.max_number_chars()} characters)")
+            raise _Fail(f"{_caps.clip(text, 100)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {_caps.max_number_chars()} characters)")
         if t == "integer":
             if not _INT_TEXT.fullmatch(text):
                 raise _Fail(f"{_text(text)} is not an integer")
@@ -250,7 +250,7 @@ class ParamDecl:
 
     def _match(self, text: str) -> str:
         if len(text) > _caps.max_value_chars():
-            raise _Fail(f"{_caps.clip(text)} is too long (at most {_caps.max_value_chars()} characters)")
+            raise _Fail(f"{_caps.clip(text, 100)} is too long (at most {_caps.max_value_chars()} characters)")
         if self._regex is not None and not self._regex.fullmatch(text):
             raise _Fail(f"{_text(text)} does not match the pattern {self.pattern!r}")
         return text
@@ -287,13 +287,13 @@ def _integer(value: int) -> int:
 
 
 def _text(text: str) -> str:
-    return _caps.clip(text) if len(text) > 40 else repr(text)
+    return _caps.clip(text, 100) if len(text) > 200 else repr(text)
 
 
 def _huge(value: Any) -> bool:
     """A value too big to show whole in a message."""
     if isinstance(value, str):
-        return len(value) > 40
+        return len(value) > 200
     return _caps.huge_int(value)
 
 
@@ -301,7 +301,7 @@ def _type_name(value: Any) -> str:
     if not _huge(value):
         return type_name(value)
     if isinstance(value, str):
-        return f"string {_caps.clip(value)}"
+        return f"string {_caps.clip(value, 100)}"
     return f"an integer of more than {_caps.max_number_chars()} digits"
 
 
