@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["RegexError", "LinearPattern", "compile_linear", "MAX_REPEAT", "MAX_PATTERN_LENGTH"]
@@ -141,6 +142,11 @@ def compile_linear(pattern: str) -> LinearPattern:
     """
     if not isinstance(pattern, str):
         raise RegexError(f"a pattern must be a string, got {type(pattern).__name__}")
+    return _compile(pattern)
+
+
+@lru_cache(maxsize=512)
+def _compile(pattern: str) -> LinearPattern:
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise RegexError(f"the pattern is too long ({len(pattern)} characters; at most {MAX_PATTERN_LENGTH})")
     if not any(c in _META for c in pattern):
