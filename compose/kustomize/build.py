@@ -171,6 +171,8 @@ class _Builder:
         shown = os.path.normpath(os.path.join(k.dir, rel))
         real = Path(os.path.realpath(os.path.join(k.root, rel)))
         if not real.exists():
+            if os.path.islink(os.path.join(k.root, rel)):
+                raise k.error(f"{what} '{rel}' is a symlink loop or a link to nothing ({shown})", field_path, step="load")
             if _is_remote(rel):
                 raise k.error(f"remote {what} '{rel}' is not supported by compose (use a local path)",
                               field_path, step="load")

@@ -66,6 +66,7 @@ class RepoFiles:
         self.root = Path(os.path.realpath(root))
         self.shown_root = shown_root if shown_root is not None else Path(root)
         self.problems: list[Problem] = []
+        self._walked: set[Path] = set()  # each directory once: a diamond of references is not a tree
 
     # -- the restrictor ----------------------------------------------------------------------------
 
@@ -148,8 +149,9 @@ class RepoFiles:
         except ComposeError as exc:
             self._problem(exc)
             return
-        if real_dir in chain:
-            return  # a cycle: the build reports it with the whole chain
+        if real_dir in chain or real_dir in self._walked:
+            return  # a cycle (the build reports it with the whole chain), or walked already
+        self._walked.add(real_dir)
         shown_dir = self.display(real_dir)
         try:
             kfile = find_kustomization_file(real_dir, shown_dir)
