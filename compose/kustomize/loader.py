@@ -218,12 +218,14 @@ def find_kustomization_file(directory: str | os.PathLike[str], display: str | No
     return found[0]
 
 
-def load_kustomization(directory: str | os.PathLike[str], display: str | None = None) -> Kustomization:
+def load_kustomization(directory: str | os.PathLike[str], display: str | None = None, *, restrict: bool = True) -> Kustomization:
     """Read, check and normalize the kustomization in ``directory``.
 
     Args:
         directory: the kustomization directory.
         display: how to name the directory in messages (default: as given).
+        restrict: refuse a kustomization file that is a symlink to a file outside
+            ``directory``, as Kustomize's default ``LoadRestrictionsRootOnly`` does.
 
     Raises:
         KustomizationError: no or several kustomization files, an empty one, an unknown or
@@ -234,7 +236,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     path = find_kustomization_file(directory, shown_dir)
     shown = os.path.join(shown_dir, path.name)
     real_dir = os.path.realpath(directory)
-    if not os.path.realpath(path).startswith(real_dir.rstrip(os.sep) + os.sep):  # as Kustomize's load restrictor
+    if restrict and not os.path.realpath(path).startswith(real_dir.rstrip(os.sep) + os.sep):  # LoadRestrictionsRootOnly
         raise KustomizationError(
             f"the kustomization file is a symlink to {os.path.realpath(path)}, outside '{shown_dir}': "
             "files must be in or below the kustomization's directory",
