@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from ._record import field
 from ._record import record as dataclass
@@ -424,7 +426,13 @@ def read_bytes(path: str | Path, display: str | None = None) -> bytes:
     name = display or str(path)
     limit = _limits.current().max_file_bytes
     try:
-        with open(path, "rb") as fh:
+        # Opened without blocking, so a named pipe nobody writes to reads as empty instead of
+        # hanging; then read blocking (a pipe with a writer, such as /dev/stdin, is waited for).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as fh:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise IsADirectoryError
+            os.set_blocking(fd, True)
             raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise YAMLSyntaxError("file not found", file=name, step="read") from None
