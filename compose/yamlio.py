@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from ._record import field
 from ._record import record as dataclass
@@ -276,13 +278,15 @@ def _err(message: str, file: str, node: Any) -> YAMLSyntaxError:
 class _Converter:
     """Turns composed nodes into plain values within the budgets of :mod:`compose.limits`.
 
-    Aliases and merge keys are expanded (each use is a copy), and every value produced counts
-    against ``max_nodes``, so a billion-laughs document stops at the budget instead of
-    filling memory. ``where`` is the last mapping or list met for the first time (not through
-    an alias): the place in the text that the expansion which overran started from.
+    Aliases and merge keys are expanded (each use is a copy). Before converting a document,
+    :meth:`measure` computes how many values it expands to and how deep it nests, once per
+    distinct node, so a billion-laughs document is refused in microseconds, at the line of the
+    innermost mapping or list whose expansion overruns ``max_nodes``. While converting, every
+    value produced counts again (a second guard). ``where`` is the last mapping or list met for
+    the first time (not through an alias): where an overrun found while converting started.
     """
 
-    __slots__ = ("file", "max_nodes", "max_depth", "nodes", "seen", "where")
+    __slots__ = ("file", "max_nodes", "max_depth", "nodes", "seen", "where", "sizes")
 
     def __init__(self, file: str) -> None:
         budget = _limits.current()
@@ -292,9 +296,47 @@ class _Converter:
         self.nodes = 0
         self.seen: set[int] = set()
         self.where: Any = None
+        self.sizes: dict[int, tuple[int, int]] = {}
 
-    def over_budget(self, node: Any) -> YAMLSyntaxError:
-        at = self.where if self.where is not None else node
+    def too_deep(self, node: Any) -> YAMLSyntaxError:
+        return _err(f"nested deeper than {self.max_depth} levels (limit {_limits.ENV['max_depth']}), "
+                    "or an alias refers to itself", self.file, node)
+
+    def measure(self, node: Any, depth: int = 0) -> tuple[int, int]:
+        """``(values, levels)`` of ``node`` once expanded; raises when over a budget."""
+        if isinstance(node, yaml.ScalarNode):
+            return 1, 0
+        key = id(node)
+        known = self.sizes.get(key)
+        if known is not None:
+            if known[0] < 0 or depth + known[1] > self.max_depth:
+                raise self.too_deep(node)
+            return known
+        if depth >= self.max_depth:
+            raise self.too_deep(node)
+        self.sizes[key] = (-1, 0)  # in progress: meeting it again means an alias refers to itself
+        total, height = 1, 0
+        if isinstance(node, yaml.SequenceNode):
+            children: Any = node.value
+        else:
+            children = []
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG or (key_node.tag == _PLAIN_TAG and key_node.value == "<<"):
+                    children.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+                else:
+                    children.append(value_node)
+        for child in children:
+            size, levels = self.measure(child, depth + 1)
+            total += size
+            if levels >= height:
+                height = levels + 1
+            if total > self.max_nodes:
+                raise self.over_budget(node, node)
+        self.sizes[key] = (total, height)
+        return total, height
+
+    def over_budget(self, node: Any, at: Any = None) -> YAMLSyntaxError:
+        at = at if at is not None else self.where if self.where is not None else node
         return _err(
             f"more than {self.max_nodes:,} values after expanding YAML aliases and merge keys "
             f"(limit {_limits.ENV['max_nodes']})", self.file, at)
@@ -309,9 +351,7 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             return _scalar_value(node, self.file)
         if depth >= self.max_depth:
-            raise _err(
-                f"nested deeper than {self.max_depth} levels (limit {_limits.ENV['max_depth']}), "
-                "or an alias refers to itself", self.file, node)
+            raise self.too_deep(node)
         key = id(node)
         if key not in self.seen:
             self.seen.add(key)
@@ -404,14 +444,20 @@ def load_documents(text: str, file: str = "<string>", *, locations: bool = True)
     except RecursionError:
         raise YAMLSyntaxError(f"nested too deeply (limit {_limits.ENV['max_depth']})", file=file, step="parse") from None
     converter = _Converter(file)
-    for index, node in enumerate(nodes):
-        if node is None:
-            continue
-        locs: dict[Path_, tuple[int, int]] | None = {} if locations else None
-        data = converter.convert(node, (), locs)
-        if data is None:
-            continue
-        docs.append(Document(data=data, file=file, locations=locs or {}, index=index))
+    try:
+        for node in nodes:
+            if node is not None and not isinstance(node, yaml.ScalarNode):
+                converter.measure(node)
+        for index, node in enumerate(nodes):
+            if node is None:
+                continue
+            locs: dict[Path_, tuple[int, int]] | None = {} if locations else None
+            data = converter.convert(node, (), locs)
+            if data is None:
+                continue
+            docs.append(Document(data=data, file=file, locations=locs or {}, index=index))
+    except RecursionError:
+        raise YAMLSyntaxError(f"nested too deeply (limit {_limits.ENV['max_depth']})", file=file, step="parse") from None
     return docs
 
 
@@ -424,7 +470,13 @@ def read_bytes(path: str | Path, display: str | None = None) -> bytes:
     name = display or str(path)
     limit = _limits.current().max_file_bytes
     try:
-        with open(path, "rb") as fh:
+        # Opened without blocking, so a named pipe nobody writes to reads as empty instead of
+        # hanging; then read blocking (a pipe with a writer, such as /dev/stdin, is waited for).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as fh:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise IsADirectoryError
+            os.set_blocking(fd, True)
             raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise YAMLSyntaxError("file not found", file=name, step="read") from None

@@ -3,7 +3,8 @@
 Each case runs in a child process (``_child.py``) on a fresh copy of its files, and must:
 exit with the expected status; write exactly one message on stderr (one line, plus indented
 continuation lines) matching the expected pattern, and no traceback; write nothing on stdout
-(unless the case expects output); write no raw control character to either stream; finish in
+(unless the case expects output); write no raw control character to either stream;
+no more than 8,000 characters on stderr; finish in
 under 10 s within 1 GiB of address space (``resource.setrlimit`` in the child; the peak RSS is
 checked too); write nothing anywhere (the copy, the working directory, HOME and TMPDIR are
 compared before and after); and never touch the canary directory beside the root (an audit
@@ -29,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases"
 CHILD = HERE / "_child.py"
 TIME_LIMIT = 10.0
+MAX_STDERR = 8000
 MEMORY_LIMIT = 1 << 30
 CANARY_TEXT = "apiVersion: v1\nkind: Secret\nmetadata: {name: canary}\nstringData: {token: CANARY-7f3a}\n"
 CANARY_MARK = "CANARY-7f3a"
@@ -196,6 +198,7 @@ def test_hostile_case(directory: Path, case: dict[str, Any], tmp_path: Path) -> 
         assert re.search(expect["stdout"], stdout), f"stdout does not match {expect['stdout']!r}{shown}"
     else:
         assert stdout == "", f"unexpected stdout{shown}"
+    assert len(stderr) <= MAX_STDERR, f"{len(stderr):,} characters on stderr: messages must be cut{shown}"
     for name, text in (("stdout", stdout), ("stderr", stderr)):
         m = _CONTROL.search(text)
         assert m is None, f"a raw control character {m.group()!r} on {name}{shown}" if m else ""
