@@ -246,7 +246,7 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
         compose diff -a job_profile=default -b job_profile=gpu
     """
     from .spec import parse_set
-    from .yamlio import dump_documents
+    from .yamlio import check_output, dump_documents
 
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
@@ -261,7 +261,9 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
             layers.append(parse_set(list(sets)))
         if extra_sets:
             layers.append(parse_set(list(extra_sets), name=f"--{label}"))
-        texts.append(dump_documents(composer.build(layers, target=target, context=context).documents()))
+        docs = composer.build(layers, target=target, context=context).documents()
+        check_output(docs)
+        texts.append(dump_documents(docs))
     names = ("left: " + (" ".join(left_sets) or "(common metadata)"), "right: " + (" ".join(right_sets) or "(common metadata)"))
     lines = list(difflib.unified_diff(texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
                                       fromfile=names[0], tofile=names[1]))

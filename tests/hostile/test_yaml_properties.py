@@ -19,6 +19,8 @@ from compose.yamlio import count_values, dump_documents, dump_json, dump_yaml, l
 
 SETTINGS = settings(derandomize=True, database=None, deadline=None, max_examples=300,
                     suppress_health_check=[HealthCheck.too_slow])
+# Generating nested values is the slow part: fewer examples for the round trips.
+ROUND_TRIP = settings(SETTINGS, max_examples=80)
 
 # Pieces of YAML syntax, so that random texts reach anchors, aliases, merge keys, tags, flow
 # and block collections rather than failing at the first character.
@@ -95,7 +97,7 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-@SETTINGS
+@ROUND_TRIP
 @given(documents)
 def test_yaml_output_reads_back_the_same(doc: dict[str, Any]) -> None:
     text = dump_yaml(doc)
@@ -103,14 +105,14 @@ def test_yaml_output_reads_back_the_same(doc: dict[str, Any]) -> None:
     assert len(back) == 1 and _same(doc, back[0].data), text
 
 
-@SETTINGS
+@ROUND_TRIP
 @given(st.lists(documents, min_size=1, max_size=3))
 def test_yaml_stream_reads_back_the_same(docs: list[dict[str, Any]]) -> None:
     back = load_documents(dump_documents(docs), "out.yaml")
     assert len(back) == len(docs) and all(_same(a, b.data) for a, b in zip(docs, back))
 
 
-@SETTINGS
+@ROUND_TRIP
 @given(documents)
 def test_json_output_is_valid_json_with_the_same_values(doc: dict[str, Any]) -> None:
     text = dump_json(doc)
@@ -118,7 +120,7 @@ def test_json_output_is_valid_json_with_the_same_values(doc: dict[str, Any]) -> 
     assert _same(doc, load_documents(text, "out.json")[0].data)
 
 
-@SETTINGS
+@ROUND_TRIP
 @given(documents, st.sampled_from([math.nan, math.inf, -math.inf, "bad\udcff"]))
 def test_json_output_refuses_what_json_cannot_carry(doc: dict[str, Any], bad: Any) -> None:
     doc = dict(doc, zz=[bad])
