@@ -32,7 +32,6 @@ invalid repeat count {4294967296}: at most 1000
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 from typing import Any
 
@@ -49,7 +48,6 @@ _MAX_MEM = 8 << 20
 _META = frozenset("\\.+*?()|[]{}^$")
 _REPEAT = re.compile(r"\{([0-9]+)(?:(,)([0-9]*))?\}")
 
-_lock = threading.Lock()
 _re2: Any = None
 _options: Any = None
 
@@ -59,17 +57,17 @@ class RegexError(ValueError):
 
 
 def _engine() -> tuple[Any, Any]:
+    # No lock (threading is not imported on the click-free build path): two threads racing
+    # here import the module once (the import lock) and make equal Options; either is fine.
     global _re2, _options
     if _re2 is None:
-        with _lock:
-            if _re2 is None:
-                import re2  # the google-re2 binding: ~7 ms, paid only by builds with patterns
+        import re2  # the google-re2 binding: ~2-7 ms, paid only by builds with real patterns
 
-                options = re2.Options()
-                options.log_errors = False  # RE2 would print its own message on stderr
-                options.max_mem = _MAX_MEM
-                _options = options
-                _re2 = re2
+        options = re2.Options()
+        options.log_errors = False  # RE2 would print its own message on stderr
+        options.max_mem = _MAX_MEM
+        _options = options
+        _re2 = re2
     return _re2, _options
 
 

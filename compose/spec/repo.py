@@ -49,7 +49,9 @@ when the selected profile lists it; applied overlays keep the order of ``overlay
 manifest) and the line: unknown fields, wrong header, missing or misplaced directories and
 files, duplicate names, profiles naming unknown overlays or parameters, malformed conditions,
 bad parameter declarations, defaults failing their own declaration, and placeholders (in the
-bases' and overlays' YAML files) that name nothing declared.
+YAML files the bases and overlays use) that name nothing declared. Every file is read through
+one load restrictor (:mod:`compose.spec.files`): inside the repo, symlinks resolved, and only
+the files that are used.
 """
 
 from __future__ import annotations
@@ -67,9 +69,9 @@ from compose.yamlio import Document, load_documents, read_text
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .conditions import Condition, parse_condition
+from .files import RepoFiles, UsedFile
 from .names import is_dns1123_label
 from .params import ParamDecl, ParameterError, parse_parameters
-from .files import RepoFiles, UsedFile
 from .placeholders import PlaceholderUse, check_placeholders, find_placeholders
 
 __all__ = [
@@ -101,7 +103,6 @@ _PROFILE_FIELDS = ("overlays", "parameters", "description")
 _MERGE_ORDERS = ("server", "kustomize")
 _OVERLAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _VERSION = re.compile(r"1\.[0-9]+")
-_YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
