@@ -93,8 +93,10 @@ class RepoFiles:
                 raise SpecError(f"{shown} is a symlink loop", file=shown, step="load") from None
             raise SpecError(f"cannot resolve {shown}: {exc.strerror}", file=shown, step="load") from None
         if real != self.root and self.root not in real.parents:
+            lexical = Path(os.path.normpath(os.path.join(self.root, path)))
+            how = " through a symlink" if lexical == self.root or self.root in lexical.parents else ""
             raise SpecError(
-                f"{shown} leads outside the spec repo ({self.shown_root}) through a symlink: "
+                f"{shown} leads outside the spec repo ({self.shown_root}){how}: "
                 "every file a spec repo reads must be in it",
                 file=shown, step="load",
             )
