@@ -20,8 +20,8 @@ literal characters (``my-job``, ``Job``, ``v1``) is compared as text without loa
 
 >>> compile_linear("flow-(a|b)+").fullmatch("flow-abba")
 True
->>> compile_linear("(a+)+").fullmatch("a" * 100_000 + "!")
-False
+>>> compile_linear("(a+)+").fullmatch("a" * 100_000 + "!") is None
+True
 >>> try:
 ...     compile_linear("a{4294967296}")
 ... except RegexError as exc:
@@ -85,11 +85,15 @@ class LinearPattern:
         self._literal = literal
         self._compiled = compiled
 
-    def fullmatch(self, text: str) -> bool:
-        """Whether the whole of ``text`` matches."""
+    def fullmatch(self, text: str) -> bool | None:
+        """True when the whole of ``text`` matches, else None.
+
+        None rather than False, so that code written for :mod:`re` (``p.fullmatch(t) is
+        None``) reads the same with either engine.
+        """
         if self._literal is not None:
-            return text == self._literal
-        return self._compiled.fullmatch(text) is not None
+            return True if text == self._literal else None
+        return True if self._compiled.fullmatch(text) is not None else None
 
     def __repr__(self) -> str:
         return f"LinearPattern({self.pattern!r})"

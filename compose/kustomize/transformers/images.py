@@ -39,7 +39,7 @@ def matches(image: str, name: str) -> bool:
         pattern = compile_linear("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
     except RegexError:
         return False
-    return pattern.fullmatch(image)
+    return pattern.fullmatch(image) is not None
 
 
 def split(image: str) -> tuple[str, str, str]:
