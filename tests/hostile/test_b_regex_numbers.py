@@ -304,3 +304,35 @@ def test_the_caps_are_compose_limits_and_can_be_raised() -> None:
         limits.configure(max_value_chars=None, max_number_chars=None)
     with pytest.raises(ParameterError, match="too long"):
         decl.check(value)
+
+
+# -- parity with kubectl kustomize (Go's regexp) on target regexes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["flow-j.b", "flow-j(o|x)b", "FLOW-JOB", "(?i)FLOW-JOB", "flow-jo?b", "[a-z-]+", r"\w+-\w+", r"\d*flow.*",
+     "flow-job|other", "^flow-job$", r"flow\-job", "(?s)flow.job", "[[:alpha:]-]+", r"\pL+-\pL+"],
+)
+def test_target_regexes_select_what_kubectl_selects(tmp_path, pattern: str) -> None:
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from compose.kustomize import build_documents
+
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [job.yaml]\n"
+        "patches:\n"
+        f"- target: {{kind: Job, name: {pattern!r}}}\n".replace("'", '"').replace("\\", "\\\\")
+        + "  patch: |-\n    - {op: add, path: /metadata/labels, value: {hit: 'yes'}}\n"
+    )
+    (tmp_path / "job.yaml").write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: flow-job}\n")
+    ours = build_documents(tmp_path)
+    theirs = list(yaml.safe_load_all(subprocess.run([kubectl, "kustomize", str(tmp_path)], capture_output=True,
+                                                    text=True, check=True).stdout))
+    assert ours == theirs
