@@ -19,7 +19,7 @@ directories (notes, drafts, a stray ``secrets.yaml``) are never opened.
 >>> _ = (d / "kustomization.yaml").write_text("kind: Component\\npatches: [{path: p.yaml}]\\n")
 >>> _ = (d / "p.yaml").write_text("kind: Job\\n")
 >>> _ = (d / "notes.yaml").write_text("never read\\n")
->>> [(f.real.name, f.kind) for f in RepoFiles(d).kustomization_files(d, "o")]
+>>> [(f.real.name, f.kind) for f in RepoFiles(d).kustomization_files(d)]
 [('kustomization.yaml', 'yaml'), ('p.yaml', 'yaml')]
 """
 
@@ -116,22 +116,16 @@ class RepoFiles:
             raise SpecError(f"{rel!r} does not exist", step="load")
         return self.resolve(joined, rel)
 
-    def inside(self, rel: str, base: Path | None = None) -> Path:
-        """``rel`` (relative to ``base``, default the root) resolved and checked; see :meth:`resolve`."""
-        joined = (base or self.root) / rel
-        shown = os.path.normpath(str(self.shown_root / os.path.relpath(joined, self.root)))
-        return self.resolve(joined, shown)
-
     # -- what a kustomization uses ---------------------------------------------------------------
 
-    def kustomization_files(self, directory: Path, what: str) -> list[UsedFile]:
+    def kustomization_files(self, directory: Path) -> list[UsedFile]:
         """The files the kustomization (or Component) in ``directory`` uses, itself first.
 
         Problems (an unreadable kustomization, an entry outside the repo or in a symlink loop)
         are collected in :attr:`problems`; what can be read is returned.
         """
         out: list[UsedFile] = []
-        self._walk(Path(directory), [], out, what)
+        self._walk(Path(directory), [], out)
         seen: set[Path] = set()
         unique = []
         for f in out:
@@ -143,7 +137,7 @@ class RepoFiles:
     def _problem(self, exc: ComposeError) -> None:
         self.problems.append(Problem(exc.message, file=exc.file, line=exc.line))
 
-    def _walk(self, directory: Path, chain: list[Path], out: list[UsedFile], what: str) -> None:
+    def _walk(self, directory: Path, chain: list[Path], out: list[UsedFile]) -> None:
         from compose.kustomize.loader import find_kustomization_file, load_kustomization
 
         try:
@@ -186,13 +180,13 @@ class RepoFiles:
             if real is None:
                 continue
             if real.is_dir():
-                self._walk(real, chain, out, what)
+                self._walk(real, chain, out)
             else:
                 out.append(UsedFile(real, self.display(real)))
         for entry, field_path in k.components:
             real = entry_path(entry, field_path)
             if real is not None and real.is_dir():
-                self._walk(real, chain, out, what)
+                self._walk(real, chain, out)
         for spec in [*k.patches, *k.patches_json6902]:
             if spec.path:
                 real = entry_path(spec.path, spec.field_path + ("path",))

@@ -576,14 +576,14 @@ class _Loader:
         for t in targets.values():
             for p in t.base:
                 if t.name == "kubernetes" and p.is_dir():
-                    used.extend(restrictor.kustomization_files(p, "base"))
+                    used.extend(restrictor.kustomization_files(p))
                 elif p.is_dir():
                     used.extend(UsedFile(p / n, restrictor.display(p / n)) for n in ECS_BASE_FILES if (p / n).is_file())
                 else:
                     used.append(UsedFile(p, restrictor.display(p)))
         for o in overlays:
             if o.kubernetes is not None and "kubernetes" in targets:
-                used.extend(restrictor.kustomization_files(o.kubernetes, f"overlay {o.name}"))
+                used.extend(restrictor.kustomization_files(o.kubernetes))
             if o.ecs is not None:
                 used.append(UsedFile(o.ecs, restrictor.display(o.ecs)))
         self.problems.extend(restrictor.problems)

@@ -33,7 +33,7 @@ def test_the_walk_returns_what_the_kustomization_names_and_nothing_else(tmp_path
     (tmp_path / "sub" / "cm.yaml").write_text("x: 1\n")
     (tmp_path / "sub" / "stray.yaml").write_text("x: 1\n")
     files = RepoFiles(tmp_path)
-    used = files.kustomization_files(tmp_path, "base")
+    used = files.kustomization_files(tmp_path)
     assert files.problems == []
     got = [(f.real.relative_to(tmp_path.resolve()).as_posix(), f.kind) for f in used]
     assert got == [
@@ -59,7 +59,7 @@ def test_a_diamond_of_directories_is_walked_once_per_directory(tmp_path: Path) -
             nxt = f"[../l{level + 1}a, ../l{level + 1}b]" if level + 1 < depth else "[]"
             (d / "kustomization.yaml").write_text(f"{COMPONENT}components: {nxt}\n")
     start = time.monotonic()
-    used = RepoFiles(tmp_path).kustomization_files(tmp_path / "l0a", "overlay")
+    used = RepoFiles(tmp_path).kustomization_files(tmp_path / "l0a")
     assert time.monotonic() - start < 5
     assert len(used) == 2 * depth - 1
 
@@ -76,7 +76,7 @@ def test_entries_that_leave_the_repo_loop_or_dangle_are_problems_with_lines(tmp_
         (repo / "p.yaml").symlink_to("q.yaml")
         (repo / "q.yaml").symlink_to("p.yaml")
     files = RepoFiles(repo)
-    used = files.kustomization_files(repo, "overlay")
+    used = files.kustomization_files(repo)
     assert [f.real.name for f in used] == ["kustomization.yaml"]
     assert len(files.problems) == 1
     problem = files.problems[0]
