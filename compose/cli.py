@@ -193,9 +193,12 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
     if output == "cli-input-json":
         if spec.target != "ecs":
             raise UsageError("-o cli-input-json is for --target ecs")
+        from ._output import checked_size
         from .ecs import to_cli_input_json
+        from .yamlio import check_output
 
-        _write(to_cli_input_json(spec.task_definition))
+        check_output([spec.task_definition])
+        _write(checked_size(to_cli_input_json(spec.task_definition)))
         return
     _write(_render(spec.documents(), output))
 
