@@ -351,8 +351,27 @@ _register_run_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script."""
-    cli.main(args=argv, prog_name="compose")
+    """Entry point of the console script.
+
+    click's own usage errors (an unknown option, a bad choice, a missing argument) are shown
+    as compose shows its errors: one line on stderr, control characters escaped, exit status 2.
+    """
+    try:
+        code = cli.main(args=argv, prog_name="compose", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `compose` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx is not None else "compose"
+        sys.stderr.write(f"compose: error: {printable(exc.format_message(), newlines=False)} "
+                         f"(see '{printable(where)} --help')\n")
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("compose: error: aborted\n")
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
