@@ -195,10 +195,10 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
             raise UsageError("-o cli-input-json is for --target ecs")
         from ._output import checked_size
         from .ecs import to_cli_input_json
-        from .yamlio import check_output
+        from .yamlio import check_output, json_escape_controls
 
         check_output([spec.task_definition])
-        _write(checked_size(to_cli_input_json(spec.task_definition)))
+        _write(checked_size(json_escape_controls(to_cli_input_json(spec.task_definition))))
         return
     _write(_render(spec.documents(), output))
 

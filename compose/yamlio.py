@@ -611,9 +611,14 @@ def dump_json(data: Any) -> str:
     True
     """
     check_output(data if isinstance(data, list) else [data])
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_escape_controls(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def json_escape_controls(text: str) -> str:
+    """JSON text with DEL, the C1 controls and U+2028/U+2029 written as ``\\u`` escapes
+    (``json.dumps(..., ensure_ascii=False)`` escapes only the C0 ones)."""
     if _JSON_UNSAFE.search(text):
-        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 
