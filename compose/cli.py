@@ -101,8 +101,11 @@ def _write(text: str) -> None:
 
 
 def _write_human(text: str) -> None:
-    """Write text meant for a terminal (explain, profiles, diff, init), control characters escaped."""
-    _write(printable(text))
+    """Write text meant for a terminal (explain, profiles, diff, init): control characters
+    escaped, within the output budget (``max_output_bytes``)."""
+    from ._output import checked_size
+
+    _write(printable(checked_size(text)))
 
 
 # --- shared options ------------------------------------------------------------------------------
