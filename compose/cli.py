@@ -102,8 +102,11 @@ def _write(text: str) -> None:
 
 
 def _write_human(text: str) -> None:
-    """Write text meant for a terminal (explain, profiles, diff, init), control characters escaped."""
-    _write(printable(text))
+    """Write text meant for a terminal (explain, profiles, diff, init): control characters
+    escaped, within the output budget (``max_output_bytes``)."""
+    from ._output import checked_size
+
+    _write(printable(checked_size(text)))
 
 
 # --- shared options ------------------------------------------------------------------------------
@@ -194,9 +197,12 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
     if output == "cli-input-json":
         if spec.target != "ecs":
             raise UsageError("-o cli-input-json is for --target ecs")
+        from ._output import checked_size
         from .ecs import to_cli_input_json
+        from .yamlio import check_output, json_escape_controls
 
-        _write(to_cli_input_json(spec.task_definition))
+        check_output([spec.task_definition])
+        _write(checked_size(json_escape_controls(to_cli_input_json(spec.task_definition))))
         return
     _write(_render(spec.documents(), output))
 
@@ -349,8 +355,27 @@ _register_run_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script."""
-    cli.main(args=argv, prog_name="compose")
+    """Entry point of the console script.
+
+    click's own usage errors (an unknown option, a bad choice, a missing argument) are shown
+    as compose shows its errors: one line on stderr, control characters escaped, exit status 2.
+    """
+    try:
+        code = cli.main(args=argv, prog_name="compose", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `compose` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx is not None else "compose"
+        sys.stderr.write(f"compose: error: {printable(exc.format_message(), newlines=False)} "
+                         f"(see '{printable(where)} --help')\n")
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("compose: error: aborted\n")
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ limit                    environment variable      default        what it bounds
                                                                   a resource after a JSON 6902 patch; in
                                                                   the whole output of a build
 ``max_depth``            COMPOSE_MAX_DEPTH         100            nesting of mappings and lists in one file
-``max_output_bytes``     COMPOSE_MAX_OUTPUT_BYTES  64 MiB         characters a build writes
+``max_output_bytes``     COMPOSE_MAX_OUTPUT_BYTES  64 MiB         characters a command writes (build,
+                                                                  explain, diff, profiles)
 ``max_value_chars``      COMPOSE_MAX_VALUE_CHARS   65,536         characters of a string parameter
                                                                   value and of a condition operand,
                                                                   checked before its ``pattern``

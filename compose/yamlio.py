@@ -235,39 +235,39 @@ def _binary(text: str, file: str, node: Any) -> str:
             "with the base64 text as a plain string", file, node) from None
 
 
+# The forms go-yaml v3 (Kustomize) accepts for !!timestamp: a date; a date, "T" or "t", a time
+# and a zone ("Z" or +hh:mm); a date, one space and a time with no zone (UTC).
 _TIMESTAMP = re.compile(
     r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]{1,9}))?"
-    r"(?:[ \t]*(Z|[-+][0-9]{1,2}(?::?[0-9]{2})?))?)?$"
+    r"(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?(Z|[-+][0-9]{2}:[0-9]{2})"
+    r"| ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?)?$"
 )
 
 
 def _timestamp(text: str, file: str, node: Any) -> str:
-    """A ``!!timestamp`` scalar as kubectl kustomize writes it: an RFC 3339 string
-    (``2001-12-14 21:59:43.10 -5`` becomes ``2001-12-14T21:59:43.1-05:00``; no zone is UTC)."""
+    """A ``!!timestamp`` scalar as kubectl kustomize writes it: an RFC 3339 string with the
+    fraction cut to nanoseconds and its trailing zeros dropped (``2001-12-14t21:59:43.10-05:00``
+    becomes ``2001-12-14T21:59:43.1-05:00``; no zone, or +00:00, is ``Z``)."""
     import datetime as dt
 
     m = _TIMESTAMP.match(text.strip())
     if m is None:
-        raise _err(f"cannot read {_short(text)} as a timestamp", file, node)
-    year, month, day, hour, minute, second, frac, zone = m.groups()
+        raise _err(f"cannot read {_short(text)} as a timestamp (kubectl kustomize reads 2001-12-14, "
+                   "2001-12-14T21:59:43.1-05:00 and 2001-12-14 21:59:43.1)", file, node)
+    year, month, day, hour, minute, second, frac, zone, hour2, minute2, second2, frac2 = m.groups()
+    if hour is None:
+        hour, minute, second, frac = hour2, minute2, second2, frac2
     try:
         dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError as exc:
         raise _err(f"cannot read {_short(text)} as a timestamp: {exc}", file, node) from None
     out = f"{int(year):04d}-{int(month):02d}-{int(day):02d}T{int(hour or 0):02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
-    digits = (frac or "").rstrip("0")
+    digits = (frac or "")[:9].rstrip("0")
     if digits:
         out += "." + digits
-    if not zone or zone == "Z":
+    if not zone or zone == "Z" or zone[1:] == "00:00":
         return out + "Z"
-    sign, rest = zone[0], zone[1:]
-    hh, _, mm = rest.partition(":")
-    if not mm and len(hh) > 2:
-        hh, mm = hh[:-2], hh[-2:]
-    if int(hh) == 0 and int(mm or 0) == 0:
-        return out + "Z"
-    return out + f"{sign}{int(hh):02d}:{int(mm or 0):02d}"
+    return out + zone
 
 
 def _err(message: str, file: str, node: Any) -> YAMLSyntaxError:
@@ -611,9 +611,14 @@ def dump_json(data: Any) -> str:
     True
     """
     check_output(data if isinstance(data, list) else [data])
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_escape_controls(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def json_escape_controls(text: str) -> str:
+    """JSON text with DEL, the C1 controls and U+2028/U+2029 written as ``\\u`` escapes
+    (``json.dumps(..., ensure_ascii=False)`` escapes only the C0 ones)."""
     if _JSON_UNSAFE.search(text):
-        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 

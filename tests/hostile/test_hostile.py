@@ -35,7 +35,7 @@ MEMORY_LIMIT = 1 << 30
 CANARY_TEXT = "apiVersion: v1\nkind: Secret\nmetadata: {name: canary}\nstringData: {token: CANARY-7f3a}\n"
 CANARY_MARK = "CANARY-7f3a"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_KEYS = {"description", "base", "argv", "python", "env", "generate", "expect", "slow"}
+_KEYS = {"description", "base", "argv", "python", "env", "generate", "stdin", "expect", "slow"}
 BASES = HERE / "bases"
 
 
@@ -160,13 +160,14 @@ def test_hostile_case(directory: Path, case: dict[str, Any], tmp_path: Path) -> 
         args = [sys.executable, str(CHILD), "python", case["python"], str(root)]
     read_fd, write_fd = os.pipe()
     env["COMPOSE_HOSTILE_FD"] = str(write_fd)
-    stdin = subprocess.DEVNULL
+    stdin = subprocess.PIPE if "stdin" in case else subprocess.DEVNULL
     start = time.monotonic()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             pass_fds=(write_fd,))
     os.close(write_fd)
     try:
-        out_b, err_b = proc.communicate(timeout=TIME_LIMIT)
+        data = _fill(case["stdin"], where).encode("utf-8") if "stdin" in case else None
+        out_b, err_b = proc.communicate(data, timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()

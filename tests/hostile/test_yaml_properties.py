@@ -130,3 +130,27 @@ def test_json_output_refuses_what_json_cannot_carry(doc: dict[str, Any], bad: An
         assert exc.path == ("zz", 0)
     else:
         raise AssertionError("written")
+
+
+_CONTROL = __import__("re").compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_printable_leaves_no_control_character(text: str) -> None:
+    from compose.errors import printable
+
+    assert _CONTROL.search(printable(text)) is None
+    assert "\n" not in printable(text, newlines=False)
+
+
+@SETTINGS
+@given(st.text(max_size=3000), st.text(max_size=100))
+def test_messages_are_bounded_and_safe(value: str, key: str) -> None:
+    from compose.errors import MAX_MESSAGE, SpecError
+
+    exc = SpecError(f"parameter {key!r}: bad value {value!r}", file="m.yaml", line=1)
+    text = exc.format()
+    assert text.startswith("m.yaml:1: parameter ")
+    assert len(exc.message) <= MAX_MESSAGE + 40
+    assert _CONTROL.search(text.replace("\n", "")) is None
