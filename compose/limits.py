@@ -24,9 +24,11 @@ limit                    environment variable      default        what it bounds
 ``max_value_chars``      COMPOSE_MAX_VALUE_CHARS   65,536         characters of a string parameter
                                                                   value and of a condition operand,
                                                                   checked before its ``pattern``
+                                                                  (1,024 or fewer: never refused)
 ``max_number_chars``     COMPOSE_MAX_NUMBER_CHARS  100            characters of a number or quantity
                                                                   written as text (``--set``, metadata,
                                                                   bounds), digits of an integer value
+                                                                  (32 or fewer: never refused)
 =======================  ========================  =============  ==========================================
 
 The defaults sit well above real inputs: the API server refuses requests over 3 MiB and etcd

@@ -21,7 +21,7 @@ from typing import Any
 from compose.errors import UsageError
 from compose.limits import current
 
-from ._caps import clip
+from ._caps import DEPTH_FLOOR, clip
 from .metadata import MetadataLayer
 
 __all__ = ["ArgumentError", "check_build_arguments", "check_metadata_depth"]
@@ -53,7 +53,7 @@ def check_metadata_depth(data: Any, name: str) -> None:
     Raises:
         ArgumentError: naming the layer and the depth.
     """
-    limit = current().max_depth
+    limit = DEPTH_FLOOR  # the limits are looked up only for metadata deeper than this
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, depth = stack.pop()
@@ -63,6 +63,8 @@ def check_metadata_depth(data: Any, name: str) -> None:
             children = value
         else:
             continue
+        if depth > limit and limit == DEPTH_FLOOR:
+            limit = max(current().max_depth, DEPTH_FLOOR)
         if depth > limit:
             raise ArgumentError(
                 f"{name} is nested more than {limit} levels deep (max_depth; a mapping that contains itself is too)"

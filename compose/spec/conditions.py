@@ -488,8 +488,9 @@ class _Compiler:
         if _caps.huge_int(operand):
             self.bad(f"{key}: cannot compare with an integer of more than {_caps.max_number_chars()} digits", path)
             return None
-        if isinstance(operand, str) and len(operand) > _caps.max_value_chars():
-            self.bad(f"{key}: the operand is too long ({len(operand)} characters; at most {_caps.max_value_chars()})", path)
+        over = _caps.value_over(operand) if isinstance(operand, str) else None
+        if over is not None:
+            self.bad(f"{key}: the operand is too long ({len(operand)} characters; at most {over})", path)
             return None
         ordering = op in _ORDER
         decl = self.decls.get(key)

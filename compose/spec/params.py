@@ -216,8 +216,9 @@ class ParamDecl:
         t = self.type
         if t == "string":
             return self._match(text)
-        if t in ("integer", "number") and len(text) > _caps.max_number_chars():
-            raise _Fail(f"{_caps.clip(text, 100)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {_caps.max_number_chars()} characters)")
+        over = _caps.number_over(text) if t in ("integer", "number") else None
+        if over is not None:
+            raise _Fail(f"{_caps.clip(text, 100)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {over} characters)")
         if t == "integer":
             if not _INT_TEXT.fullmatch(text):
                 raise _Fail(f"{_text(text)} is not an integer")
@@ -249,8 +250,9 @@ class ParamDecl:
         raise _Fail(f"{_text(text)} is not one of {show(list(self.values))}")
 
     def _match(self, text: str) -> str:
-        if len(text) > _caps.max_value_chars():
-            raise _Fail(f"{_caps.clip(text, 100)} is too long (at most {_caps.max_value_chars()} characters)")
+        over = _caps.value_over(text)
+        if over is not None:
+            raise _Fail(f"{_caps.clip(text, 100)} is too long (at most {over} characters)")
         if self._regex is not None and not self._regex.fullmatch(text):
             raise _Fail(f"{_text(text)} does not match the pattern {self.pattern!r}")
         return text

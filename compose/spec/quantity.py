@@ -300,8 +300,9 @@ def parse_quantity(text: Any) -> Quantity:
         QuantityError: the text is not a quantity (the message says why).
     """
     if isinstance(text, str):
-        if len(text) > _caps.max_number_chars():
-            raise QuantityError(f"{_caps.clip(text, 100)} is too long for a quantity (at most {_caps.max_number_chars()} characters)")
+        over = _caps.number_over(text)
+        if over is not None:
+            raise QuantityError(f"{_caps.clip(text, 100)} is too long for a quantity (at most {over} characters)")
         return _parse(text)
     if isinstance(text, bool) or not isinstance(text, (int, float)):
         raise QuantityError(f"expected a quantity string such as '8Gi', got {_type_name(text)}")
