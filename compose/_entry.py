@@ -56,7 +56,7 @@ def _fast_build(args: list[str]) -> tuple[Path, str, str] | None:
     if output not in ("yaml", "json") or restrictor not in _RESTRICTORS:
         return None
     directory = Path(root if root is not None else ".")
-    if not directory.is_dir() or (directory / SPEC_FILE).is_file():
+    if not directory.is_dir() or os.path.lexists(directory / SPEC_FILE):  # even a broken link: a spec repo
         return None
     return directory, output, restrictor
 

@@ -27,11 +27,25 @@ def report(exc: ComposeError) -> NoReturn:
 def render(docs: list[Any], output: str) -> str:
     """Documents as ``compose build`` prints them: a YAML stream, or JSON (one document as an
     object, several as a list)."""
-    from .yamlio import dump_documents, dump_json
+    from .yamlio import check_output, dump_documents, dump_json
 
     if output == "json":
-        return dump_json(docs[0] if len(docs) == 1 else docs)
-    return dump_documents(docs)
+        return checked_size(dump_json(docs[0] if len(docs) == 1 else docs))
+    check_output(docs)
+    return checked_size(dump_documents(docs))
+
+
+def checked_size(text: str) -> str:
+    """``text``, unless it is longer than the output budget (``max_output_bytes``)."""
+    from . import limits
+
+    limit = limits.current().max_output_bytes
+    if len(text) > limit:
+        from .errors import OutputError
+
+        raise OutputError(f"the result is too large to write: {len(text):,} characters, more than {limit:,} "
+                          f"(limit {limits.ENV['max_output_bytes']})", step="output")
+    return text
 
 
 def kustomize_output(directory: Path, output: str, load_restrictor: str = "LoadRestrictionsRootOnly") -> str:

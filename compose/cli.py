@@ -9,6 +9,7 @@ spec on stdout.
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +21,59 @@ from ._output import kustomize_output, spec_root as _spec_root
 from ._output import render as _render
 from ._output import report as _fail
 from .constants import SPEC_FILE
-from .errors import ComposeError, Problem, UsageError
+from .errors import ComposeError, Problem, UsageError, printable
+
+
+def _not_utf8(value: str) -> int | None:
+    """Index of the first character that stands for a byte that was not UTF-8 (Python decodes
+    command-line arguments with ``surrogateescape``), or None."""
+    for i, ch in enumerate(value):
+        if "\udc80" <= ch <= "\udcff":
+            return i
+    return None
+
+
+def _check_arguments(command: click.Command, params: dict[str, Any]) -> None:
+    """Refuse text arguments (``--set``, ``--run-id``, ...) that are not UTF-8, naming the option.
+
+    Paths are left alone (``click.Path`` values are ``pathlib.Path`` objects): a file name may
+    be any bytes.
+    """
+    for name, value in params.items():
+        for item in value if isinstance(value, (tuple, list)) else (value,):
+            if not isinstance(item, str) or item.isascii():
+                continue
+            at = _not_utf8(item)
+            if at is None:
+                continue
+            param = next((p for p in command.params if p.name == name), None)
+            opts = getattr(param, "opts", None) or [name]
+            option = max(opts, key=len)
+            byte = ord(item[at]) - 0xDC00
+            raise UsageError(f"{option}: the argument is not UTF-8 text (byte 0x{byte:02x} at position {at + 1}: "
+                             f"{printable(item[:at][-20:] + item[at])!s}...)")
+
+
+def _checked(command: click.Command) -> click.Command:
+    callback = command.callback
+    if callback is None or getattr(callback, "_arguments_checked", False):
+        return command
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(command, kwargs)
+        return callback(*args, **kwargs)
+
+    checked._arguments_checked = True  # type: ignore[attr-defined]
+    command.callback = checked
+    return command
 
 
 class _Group(click.Group):
-    """Turns ComposeError into a message and exit status, in one place."""
+    """Turns ComposeError into a message and exit status, in one place; checks that every
+    command's text arguments are UTF-8 before it runs."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        super().add_command(_checked(cmd), name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,6 +99,14 @@ def cli() -> None:
 def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _write_human(text: str) -> None:
+    """Write text meant for a terminal (explain, profiles, diff, init): control characters
+    escaped, within the output budget (``max_output_bytes``)."""
+    from ._output import checked_size
+
+    _write(printable(checked_size(text)))
 
 
 # --- shared options ------------------------------------------------------------------------------
@@ -86,7 +143,7 @@ def _selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _is_spec_repo(root: Path) -> bool:
-    return (root / SPEC_FILE).is_file()
+    return os.path.lexists(root / SPEC_FILE)  # a broken or looping link too: load_spec says what is wrong
 
 
 def _layers(metadata_files: Sequence[Path], sets: Sequence[str]) -> list[Any]:
@@ -109,7 +166,7 @@ def _context(run_id: str | None, run_name: str | None, flow_name: str | None, de
 
 
 def _warn(problem: Any) -> None:
-    click.echo(f"compose: warning: {problem}", err=True)
+    click.echo(f"compose: warning: {printable(str(problem))}", err=True)
 
 
 def _load(root: Path, strict: bool = False) -> Any:
@@ -157,9 +214,12 @@ def build(root: Path | None, target: str | None, sets: tuple[str, ...], metadata
     if output == "cli-input-json":
         if spec.target != "ecs":
             raise UsageError("-o cli-input-json is for --target ecs")
+        from ._output import checked_size
         from .ecs import to_cli_input_json
+        from .yamlio import check_output, json_escape_controls
 
-        _write(to_cli_input_json(spec.task_definition))
+        check_output([spec.task_definition])
+        _write(checked_size(json_escape_controls(to_cli_input_json(spec.task_definition))))
         return
     _write(_render(spec.documents(), output))
 
@@ -181,7 +241,7 @@ def explain(root: Path | None, target: str | None, sets: tuple[str, ...], metada
     composer = _load(directory, strict)
     result = composer.explain(_layers(metadata_files, sets), target=target,
                               context=_context(run_id, run_name, flow_name, deployment))
-    _write("\n".join(result.lines()) + "\n")
+    _write_human("\n".join(result.lines()) + "\n")
 
 
 # --- diff ----------------------------------------------------------------------------------------
@@ -210,7 +270,7 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
         compose diff -a job_profile=default -b job_profile=gpu
     """
     from .spec import parse_set
-    from .yamlio import dump_documents
+    from .yamlio import check_output, dump_documents
 
     directory = _spec_root(root)
     if not _is_spec_repo(directory):
@@ -225,11 +285,13 @@ def diff(root: Path | None, target: str | None, sets: tuple[str, ...], metadata_
             layers.append(parse_set(list(sets)))
         if extra_sets:
             layers.append(parse_set(list(extra_sets), name=f"--{label}"))
-        texts.append(dump_documents(composer.build(layers, target=target, context=context).documents()))
+        docs = composer.build(layers, target=target, context=context).documents()
+        check_output(docs)
+        texts.append(dump_documents(docs))
     names = ("left: " + (" ".join(left_sets) or "(common metadata)"), "right: " + (" ".join(right_sets) or "(common metadata)"))
     lines = list(difflib.unified_diff(texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True),
                                       fromfile=names[0], tofile=names[1]))
-    _write("".join(lines))
+    _write_human("".join(lines))
     if exit_code and lines:
         sys.exit(1)
 
@@ -254,9 +316,9 @@ def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metad
     report = composer.validate_report(_layers(metadata_files, sets), target=target,
                                       context=_context(run_id, run_name, flow_name, deployment))
     for w in report.warnings:
-        click.echo(f"compose: {'error' if strict else 'warning'}: {w}", err=True)
+        click.echo(f"compose: {'error' if strict else 'warning'}: {printable(str(w))}", err=True)
     for note in report.notes:
-        click.echo(f"compose: note: {note}", err=True)
+        click.echo(f"compose: note: {printable(str(note))}", err=True)
     failed = report.failed
     if report.problems:
         if failed:
@@ -270,15 +332,15 @@ def validate(root: Path | None, target: str | None, sets: tuple[str, ...], metad
             for key, sets_ in groups.items():
                 more = f", and {len(sets_) - 1} more set{'s' if len(sets_) != 2 else ''} with the same problems" \
                     if len(sets_) > 1 else ""
-                click.echo(f"{sets_[0].label}{more}:", err=True)
+                click.echo(f"{printable(sets_[0].label)}{more}:", err=True)
                 for line in key:
-                    click.echo(f"  - {line}", err=True)
+                    click.echo(f"  - {printable(line)}", err=True)
                 for other in sets_[1:4]:
-                    click.echo(f"    also: {other.label}", err=True)
+                    click.echo(f"    also: {printable(other.label)}", err=True)
         else:
             click.echo(f"compose: {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}:", err=True)
             for p in report.problems:
-                click.echo(f"  - {p}", err=True)
+                click.echo(f"  - {printable(str(p))}", err=True)
         sys.exit(1)
     if strict and report.warnings:
         click.echo(f"compose: {len(report.warnings)} warning{'s' if len(report.warnings) != 1 else ''} (--strict)", err=True)
@@ -322,7 +384,7 @@ def profiles(root: Path | None, output: str) -> None:
     out += ["", "parameters:"]
     for name, decl in spec.parameters.items():
         out.append(f"  {name}: {decl.describe()}")
-    _write("\n".join(out) + "\n")
+    _write_human("\n".join(out) + "\n")
 
 
 def _profiles_data(spec: Any) -> dict[str, Any]:
@@ -377,7 +439,7 @@ def init(directory: Path, force: bool) -> None:
     from .scaffold import scaffold
 
     written = scaffold(directory, allow_non_empty=force)
-    _write("".join(f"created {p}\n" for p in written)
+    _write_human("".join(f"created {p}\n" for p in written)
            + f"\nnext: compose build {directory}   (then: compose profiles {directory})\n")
 
 
@@ -391,8 +453,27 @@ _register_run_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script."""
-    cli.main(args=argv, prog_name="compose")
+    """Entry point of the console script.
+
+    click's own usage errors (an unknown option, a bad choice, a missing argument) are shown
+    as compose shows its errors: one line on stderr, control characters escaped, exit status 2.
+    """
+    try:
+        code = cli.main(args=argv, prog_name="compose", standalone_mode=False)
+    except click.exceptions.ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `compose` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx is not None else "compose"
+        sys.stderr.write(f"compose: error: {printable(exc.format_message(), newlines=False)} "
+                         f"(see '{printable(where)} --help')\n")
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("compose: error: aborted\n")
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

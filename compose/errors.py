@@ -5,11 +5,17 @@ status and how to show itself, and carries where it happened: the file, line and
 column, the field path inside the document, and the step of the pipeline that failed.
 The CLI turns any ``ComposeError`` into one message on stderr and its exit status;
 nothing else is caught there, so a bug still shows its traceback.
+
+Messages are safe to print: :meth:`ComposeError.format` and ``str(Problem)`` escape control
+characters (ESC, BEL, C1, bidirectional overrides...) with :func:`printable`, and a message
+longer than :data:`MAX_MESSAGE` characters is cut in the middle (:func:`truncate`), so a
+10 MB value echoed in an error keeps its key and location and loses its bulk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import re
 from typing import Any
 
 __all__ = [
@@ -23,9 +29,57 @@ __all__ = [
     "ValidationError",
     "Problem",
     "SubmitError",
+    "OutputError",
     "describe_value",
     "format_path",
+    "printable",
+    "truncate",
+    "MAX_MESSAGE",
 ]
+
+#: Longest message kept whole; longer ones are cut in the middle.
+MAX_MESSAGE = 1000
+
+# C0 controls but tab and newline, DEL, C1 controls, line/paragraph separators, bidirectional
+# embeddings, overrides and isolates, the BOM, and lone surrogates (bytes that were not UTF-8).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as surrogateescape decoded it
+        code -= 0xDC00
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, newlines: bool = True) -> str:
+    """``text`` with control characters escaped, safe to write to a terminal.
+
+    Tabs are kept, and newlines when ``newlines`` is true; ESC, BEL, other C0 and C1
+    controls, DEL, bidirectional overrides and lone surrogates become ``\\xNN`` /
+    ``\\uNNNN``.
+
+    >>> printable("red \\x1b[31mtext\\x07 ok")
+    'red \\\\x1b[31mtext\\\\x07 ok'
+    """
+    if not newlines:
+        text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
+def truncate(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut in the middle when longer than ``limit``, saying how much was cut.
+
+    >>> truncate("key 'k': " + "x" * 50 + " at the end", 30)
+    "key 'k': xxxxxxxxxxx... [43 characters cut] ...the end"
+    """
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit // 4
+    cut = len(text) - head - tail
+    return f"{text[:head]}... [{cut} characters cut] ...{text[-tail:]}"
+
 
 
 def describe_value(value: Any, *, mapping: str = "an object", limit: int | None = 40) -> str:
@@ -100,6 +154,7 @@ class ComposeError(Exception):
         path: Sequence[Any] | None = None,
         step: str | None = None,
     ) -> None:
+        message = truncate(message)
         super().__init__(message)
         self.message = message
         self.file = file
@@ -139,8 +194,8 @@ class ComposeError(Exception):
         head = ": ".join(parts)
         text = self.message
         if self.path:
-            text += f" (at {format_path(self.path)})"
-        return f"{head}: {text}" if head else text
+            text += f" (at {truncate(format_path(self.path), 200)})"
+        return printable(f"{head}: {text}" if head else text)
 
     def __str__(self) -> str:
         return self.format()
@@ -186,7 +241,7 @@ class Problem:
         path: Sequence[Any] | None = None,
         source: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = truncate(message)
         self.file = file
         self.line = line
         self.path = tuple(path) if path else None
@@ -196,9 +251,9 @@ class Problem:
         loc = ""
         if self.file:
             loc = self.file + (f":{self.line}" if self.line is not None else "") + ": "
-        where = f" (at {format_path(self.path)})" if self.path else ""
+        where = f" (at {truncate(format_path(self.path), 200)})" if self.path else ""
         src = f"[{self.source}] " if self.source else ""
-        return f"{loc}{src}{self.message}{where}"
+        return printable(f"{loc}{src}{self.message}{where}")
 
     def __repr__(self) -> str:
         return f"Problem({str(self)!r})"
@@ -214,6 +269,10 @@ class ValidationError(ComposeError):
 
     def format(self) -> str:
         return "\n".join([super().format()] + [f"  - {p}" for p in self.problems])
+
+
+class OutputError(ComposeError):
+    """A result cannot be written: too large, or it holds a value its format cannot carry."""
 
 
 class SubmitError(ComposeError):

@@ -40,6 +40,20 @@ class FlowRun:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Names end up in Job names, labels and hashes: refuse text that is not Unicode (a lone
+        # surrogate, as Python decodes bytes that were not UTF-8) here rather than deep inside.
+        for key in ("id", "name", "flow_name", "deployment"):
+            value = getattr(self, key)
+            if isinstance(value, str) and not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    from .errors import UsageError
+
+                    raise UsageError(f"FlowRun.{key} is not Unicode text (character {exc.start + 1} is a lone "
+                                     "surrogate: bytes that were not UTF-8?)") from None
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "FlowRun":
         """Build from a JSON-like mapping (``id`` required; ``flow_name`` or ``flow``).

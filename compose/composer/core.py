@@ -12,6 +12,7 @@ from ..errors import ComposeError, Problem, SpecError, UsageError, ValidationErr
 from ..model import FlowRun, Spec
 from ..spec._problems import raise_problems
 from ..spec import MetadataLayer, RunContext, SpecRepo, load_spec, select, substitution_values
+from ..spec.arguments import check_build_arguments
 from ..spec.placeholders import Template, compile_template
 from ..spec.selection import Selection
 from ..yamlio import Document, iter_paths
@@ -234,6 +235,7 @@ class Composer:
     def _layers(
         metadata: Any, context: FlowRun | RunContext | None, sets: Mapping[str, str] | Sequence[str] | None
     ) -> list[MetadataLayer | tuple[str, Mapping[str, Any]]]:
+        check_build_arguments(metadata, sets, context, (FlowRun, RunContext))
         layers: list[MetadataLayer | tuple[str, Mapping[str, Any]]] = []
         if metadata is None:
             if isinstance(context, FlowRun) and context.metadata:

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import yaml
 
 from ..errors import ComposeError, KustomizationError, YAMLSyntaxError
-from ..yamlio import load_documents
+from ..yamlio import load_documents, read_bytes as _read_bytes, read_text as _read_text
 from .loader import Kustomization, check_replacements_file, load_kustomization
 from .ordering import sort_resources
 from .patches import (
@@ -109,7 +109,7 @@ class _Builder:
         def read_text(rel: str, field_path: tuple[Any, ...]) -> tuple[str, str]:
             real, shown = self._resolve_file(k, rel, field_path, "patch file")
             try:
-                return real.read_text(encoding="utf-8"), shown
+                return _read_text(real, shown), shown
             except UnicodeDecodeError as exc:
                 raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
             except OSError as exc:
@@ -121,7 +121,7 @@ class _Builder:
         def read_file(rel: str) -> bytes:
             real, shown = self._resolve_file(k, rel, (), "file")
             try:
-                return real.read_bytes()
+                return _read_bytes(real, shown)
             except OSError as exc:
                 raise KustomizationError(f"cannot read '{rel}': {exc.strerror}", file=shown, step="load") from None
 
@@ -130,7 +130,7 @@ class _Builder:
     # --- resources ----------------------------------------------------------------------------
     def _load_resource_file(self, real: Path, shown: str) -> list[Resource]:
         try:
-            text = real.read_text(encoding="utf-8")
+            text = _read_text(real, shown)
         except UnicodeDecodeError as exc:
             raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
         out: list[Resource] = []
@@ -196,6 +196,8 @@ class _Builder:
         shown = os.path.normpath(os.path.join(k.dir, rel))
         real = Path(os.path.realpath(os.path.join(k.root, rel)))
         if not real.exists():
+            if os.path.islink(os.path.join(k.root, rel)):
+                raise k.error(f"{what} '{rel}' is a symlink loop or a link to nothing ({shown})", field_path, step="load")
             if _is_remote(rel):
                 raise k.error(f"remote {what} '{rel}' is not supported by compose (use a local path)",
                               field_path, step="load")
@@ -228,7 +230,7 @@ class _Builder:
                 if referrer is not None:
                     raise referrer[0].error(msg, referrer[1], step="load")
                 raise KustomizationError(msg, file=shown, step="load")
-        k = load_kustomization(real, shown)
+        k = load_kustomization(real, shown, restrict=self.restrict)
         if k.data.get("openapi") and (not chain or self.schema is None):
             self.schema = self.openapi(k)
         if not chain and k.data.get("buildMetadata"):

@@ -28,7 +28,9 @@ from typing import Any
 
 import yaml
 
+from .. import limits as _limits
 from ..errors import PatchError, YAMLSyntaxError
+from ..yamlio import count_values
 
 __all__ = ["parse_patch", "apply_patch", "go_json_roundtrip", "OPS"]
 
@@ -89,6 +91,8 @@ def parse_patch(text: str, file: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise YAMLSyntaxError(f"invalid JSON patch: {exc.msg}", file=file, line=exc.lineno,
                                   column=exc.colno, step="parse") from None
+        except RecursionError:
+            raise YAMLSyntaxError("invalid JSON patch: nested too deeply", file=file, step="parse") from None
     else:
         try:
             ops = yaml.load(text, Loader=_Yaml11Loader)  # noqa: S506 - a safe loader subclass
@@ -98,6 +102,12 @@ def parse_patch(text: str, file: str) -> list[dict[str, Any]]:
                                   line=mark.line + 1 if mark else None, step="parse") from None
         except yaml.YAMLError as exc:
             raise YAMLSyntaxError(f"invalid YAML: {exc}", file=file, step="parse") from None
+        except RecursionError:
+            raise YAMLSyntaxError("invalid YAML: nested too deeply", file=file, step="parse") from None
+    limit = _limits.current().max_nodes
+    if count_values(ops, limit) > limit:
+        raise PatchError(f"more than {limit:,} values after expanding YAML aliases "
+                         f"(limit {_limits.ENV['max_nodes']})", file=file, step="parse")
     check_ops(ops, file)
     return ops
 
@@ -136,6 +146,18 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def _list_index(token: str, size: int) -> int | None:
+    """``token`` as an index into a list of ``size`` items, or None.
+
+    ASCII digits only (``str.isdigit`` also accepts ``²``, which ``int`` refuses), and no
+    more of them than an index can have (``int`` refuses over 4,300 digits).
+    """
+    if not token or len(token) > 18 or not token.isascii() or not token.isdigit():
+        return None
+    index = int(token)
+    return index if index < size else None
+
+
 def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
     """Resolve negative indexes; tell whether the last token is a missing object key."""
     if path == "":
@@ -147,7 +169,7 @@ def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
     for n, raw in enumerate(tokens):
         last = n == len(tokens) - 1
         token = raw
-        if isinstance(node, list) and re.fullmatch(r"-[0-9]+", raw):
+        if isinstance(node, list) and len(raw) <= 19 and re.fullmatch(r"-[0-9]+", raw):
             idx = int(raw)
             size = len(node) + (1 if (last and for_add) else 0)
             if -idx <= size:
@@ -157,7 +179,7 @@ def _normalize_path(doc: Any, path: str, *, for_add: bool) -> tuple[str, bool]:
         out.append(token)
         if isinstance(node, dict):
             node = node.get(_unescape(raw))
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _list_index(token, len(node)) is not None:
             node = node[int(token)]
         else:
             node = None
@@ -193,8 +215,18 @@ def apply_patch(
 
     check_ops(ops, file)
     result: Any = copy.deepcopy(doc)
+    limit = _limits.current().max_nodes
+    size = count_values(result, limit)
     for i, op in enumerate(ops):
         op = dict(op)
+        if op["op"] in ("add", "replace", "copy"):
+            # Each add or copy can double the resource (copy /l -> /l/-): stop at the budget.
+            size += count_values(op["value"] if "value" in op else _value_at(result, op["from"]), limit)
+            if size > limit:
+                raise PatchError(
+                    f"operation {i} ({_describe(ops[i])}) makes the resource larger than {limit:,} values "
+                    f"(limit {_limits.ENV['max_nodes']})",
+                    file=file, line=line_of(i) if line_of else None, step="patch")
         path, missing_key = _normalize_path(result, op["path"], for_add=op["op"] in ("add", "move", "copy"))
         op["path"] = path
         if op["op"] == "replace" and missing_key:
@@ -210,7 +242,8 @@ def apply_patch(
                 f"not {json.dumps(op['value'], sort_keys=True)}",
                 file=file, line=line_of(i) if line_of else None, step="patch",
             ) from None
-        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError) as exc:
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, IndexError, TypeError,
+                ValueError) as exc:  # ValueError: jsonpointer's int() of an index over 4,300 digits
             raise PatchError(
                 f"operation {i} ({_describe(ops[i])}) cannot be applied: {_reason(exc)}",
                 file=file, line=line_of(i) if line_of else None, step="patch",
@@ -220,6 +253,20 @@ def apply_patch(
     return go_json_roundtrip(result)
 
 
+def _value_at(doc: Any, path: str) -> Any:
+    """The value at ``path`` (negative indexes as Kustomize reads them), or None."""
+    node = doc
+    for raw in path.split("/")[1:] if path else []:
+        token = _unescape(raw)
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and re.fullmatch(r"-?[0-9]{1,18}", token) and -len(node) <= int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
 def _resolve(doc: Any, path: str) -> str:
     """The JSON text of the value at ``path``, or "missing"."""
     node = doc
@@ -227,7 +274,7 @@ def _resolve(doc: Any, path: str) -> str:
         token = _unescape(raw)
         if isinstance(node, dict) and token in node:
             node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, list) and _list_index(token, len(node)) is not None:
             node = node[int(token)]
         else:
             return "missing"
@@ -236,6 +283,8 @@ def _resolve(doc: Any, path: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, ValueError) and "digits" in text:
+        return "a list index out of range"
     if "can't remove a non-existent object" in text or "member" in text and "not found" in text:
         return "path does not exist"
     if "can't replace a non-existent object" in text or "can't replace outside of list" in text:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KustomizationError, YAMLSyntaxError
-from ..yamlio import Document, load_documents
+from ..yamlio import Document, load_documents, read_text
 
 __all__ = [
     "KUSTOMIZATION_FILE_NAMES",
@@ -233,12 +233,14 @@ def find_kustomization_file(directory: str | os.PathLike[str], display: str | No
     return found[0]
 
 
-def load_kustomization(directory: str | os.PathLike[str], display: str | None = None) -> Kustomization:
+def load_kustomization(directory: str | os.PathLike[str], display: str | None = None, *, restrict: bool = True) -> Kustomization:
     """Read, check and normalize the kustomization in ``directory``.
 
     Args:
         directory: the kustomization directory.
         display: how to name the directory in messages (default: as given).
+        restrict: refuse a kustomization file that is a symlink to a file outside
+            ``directory``, as Kustomize's default ``LoadRestrictionsRootOnly`` does.
 
     Raises:
         KustomizationError: no or several kustomization files, an empty one, an unknown or
@@ -248,8 +250,15 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     shown_dir = display if display is not None else str(directory)
     path = find_kustomization_file(directory, shown_dir)
     shown = os.path.join(shown_dir, path.name)
+    real_dir = os.path.realpath(directory)
+    if restrict and not os.path.realpath(path).startswith(real_dir.rstrip(os.sep) + os.sep):  # LoadRestrictionsRootOnly
+        raise KustomizationError(
+            f"the kustomization file is a symlink to {os.path.realpath(path)}, outside '{shown_dir}': "
+            "files must be in or below the kustomization's directory",
+            file=shown, step="load",
+        )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, shown)
     except UnicodeDecodeError as exc:
         raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
     except OSError as exc:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from .._record import record as dataclass
 from typing import Any
 
+from ..safe_regex import LinearPattern, RegexError, compile_linear
 from .resource import Resource, ResId
 
 __all__ = [
@@ -191,12 +192,13 @@ def effective_namespace(rid: ResId, cluster_scoped: bool) -> str:
     return rid.namespace or DEFAULT_NAMESPACE
 
 
-def _compile(pattern: str | None, what: str) -> re.Pattern[str] | None:
+def _compile(pattern: str | None, what: str) -> LinearPattern | None:
+    # Go's regexp (RE2) as Kustomize compiles it, ^(?:pattern)$: linear in the name's length.
     if not pattern:
         return None
     try:
-        return re.compile(f"(?:{pattern})", re.DOTALL)
-    except re.error as exc:
+        return compile_linear(pattern)
+    except RegexError as exc:
         raise SelectorSyntaxError(f"target {what} {pattern!r} is not a valid regular expression: {exc}") from None
 
 

@@ -53,6 +53,7 @@ A key that is neither a declared parameter, the profile key, nor listed under
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -60,6 +61,7 @@ from typing import Any
 from compose.errors import Problem
 
 from ._problems import problem_at, raise_problems, show, type_name
+from . import _caps
 from .metadata import MISSING, lookup_path
 from .params import ParamDecl
 from .quantity import as_quantity
@@ -113,8 +115,25 @@ def _kv(key: str, value: Any) -> str:
 
 
 def _shown(value: Any) -> Any:
-    # Quantities print in canonical form, unquoted (show() falls back to str()).
+    # Quantities print in canonical form, unquoted (show() falls back to str()). Metadata
+    # values can be huge: long strings are cut, and an int too long for str() is described.
+    if isinstance(value, str) and len(value) > 60:
+        return _Text(_caps.clip(value))
+    if _caps.huge_int(value):
+        return _Text(f"<an integer of about {int(value.bit_length() * 0.30103)} digits>")
     return value
+
+
+class _Text:
+    """Text that show() prints as is (it quotes strings, and falls back to str() for others)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 # -- per-key tests ---------------------------------------------------------------------------------
@@ -482,6 +501,18 @@ class _Compiler:
         """Check one operand against the key's declaration; return (mode, typed operand)."""
         if isinstance(operand, (dict, list)) or operand is None:
             self.bad(f"{key}: cannot compare with {type_name(operand)}", path)
+            return None
+        if isinstance(operand, float) and not math.isfinite(operand):
+            # NaN equals nothing and orders with nothing: such a test would hold never (or,
+            # negated, always) whatever the metadata says.
+            self.bad(f"{key}: cannot compare with {operand!r} (only finite numbers)", path)
+            return None
+        if _caps.huge_int(operand):
+            self.bad(f"{key}: cannot compare with an integer of more than {_caps.max_number_chars()} digits", path)
+            return None
+        over = _caps.value_over(operand) if isinstance(operand, str) else None
+        if over is not None:
+            self.bad(f"{key}: the operand is too long ({len(operand)} characters; at most {over})", path)
             return None
         ordering = op in _ORDER
         decl = self.decls.get(key)

@@ -223,14 +223,9 @@ def load_metadata_file(path: str | Path, name: str | None = None) -> MetadataLay
 
 
 def _read(path: str | Path, display: str) -> str:
-    from compose.errors import YAMLSyntaxError
+    from compose.yamlio import read_text
 
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise YAMLSyntaxError("file not found", file=display, step="read") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise YAMLSyntaxError(f"cannot read: {exc}", file=display, step="read") from None
+    return read_text(path, display)
 
 
 def lookup_path(data: Mapping[str, Any], key: str) -> Any:

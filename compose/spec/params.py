@@ -14,7 +14,9 @@ Declaring a parameter (under ``parameters:`` in ``compose.yaml``)::
 
 Fields: ``type`` (``string`` when omitted, ``enum`` when only ``values`` is given),
 ``description``, ``default``, ``required`` (no default allowed then), ``values`` (enum),
-``pattern`` (string; a Python regular expression that must match the **whole** value),
+``pattern`` (string; a regular expression in RE2 syntax that must match the **whole** value;
+matched in linear time, see :mod:`compose.safe_regex`; values longer than
+:mod:`compose.limits` ``max_value_chars`` are refused before matching),
 ``minimum`` / ``maximum`` (integer, number, quantity; inclusive; compared as quantities for a
 quantity). A name is letters, digits, ``_`` and ``-``, starting with a letter or ``_``; ``run``,
 ``flow`` and ``deployment`` are reserved for the run context (``${run.id}``).
@@ -58,9 +60,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compose.errors import Problem, SpecError
+from compose.safe_regex import RegexError, compile_linear
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .metadata import MISSING, MergedMetadata, MetadataLayer, merge_layers
+from . import _caps
 from .quantity import Quantity, QuantityError, parse_quantity
 
 __all__ = [
@@ -81,7 +85,8 @@ RESERVED_NAMES = frozenset({"run", "flow", "deployment"})
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _INT_TEXT = re.compile(r"[-+]?[0-9]+")
-_NUM_TEXT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+# No two adjacent runs of digits can trade characters: linear on long text (capped anyway).
+_NUM_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _DECL_FIELDS = ("type", "description", "default", "required", "values", "pattern", "minimum", "maximum")
@@ -173,29 +178,29 @@ class ParamDecl:
         t = self.type
         if t == "string":
             if not isinstance(value, str):
-                raise _Fail(f"expected a string, got {type_name(value)}" + _quote_hint(value))
+                raise _Fail(f"expected a string, got {_type_name(value)}" + _quote_hint(value))
             return self._match(value)
         if t == "integer":
             if isinstance(value, float) and value.is_integer():
                 return int(value)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise _Fail(f"expected an integer, got {type_name(value)}")
-            return value
+                raise _Fail(f"expected an integer, got {_type_name(value)}")
+            return _integer(value)
         if t == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise _Fail(f"expected a number, got {type_name(value)}")
+                raise _Fail(f"expected a number, got {_type_name(value)}")
             if isinstance(value, float) and not math.isfinite(value):
                 raise _Fail(f"expected a finite number, got {value!r}")
-            return value
+            return _integer(value) if isinstance(value, int) else value
         if t == "boolean":
             if not isinstance(value, bool):
-                raise _Fail(f"expected true or false, got {type_name(value)}")
+                raise _Fail(f"expected true or false, got {_type_name(value)}")
             return value
         if t == "quantity":
             if isinstance(value, Quantity):
                 return value
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                raise _Fail(f"expected a quantity such as '8Gi' or '500m', got {type_name(value)}")
+                raise _Fail(f"expected a quantity such as '8Gi' or '500m', got {_type_name(value)}")
             try:
                 return parse_quantity(value)
             except QuantityError as exc:
@@ -205,28 +210,34 @@ class ParamDecl:
         for allowed in self.values:
             if _same(allowed, value):
                 return allowed
-        raise _Fail(f"{show(value)} is not one of {show(list(self.values))}")
+        raise _Fail(f"{_type_name(value) if _huge(value) else show(value)} is not one of {show(list(self.values))}")
 
     def _coerce(self, text: str) -> Any:
         t = self.type
         if t == "string":
             return self._match(text)
+        over = _caps.number_over(text) if t in ("integer", "number") else None
+        if over is not None:
+            raise _Fail(f"{_caps.clip(text, 100)} is too long for {'an integer' if t == 'integer' else 'a number'} (at most {over} characters)")
         if t == "integer":
             if not _INT_TEXT.fullmatch(text):
-                raise _Fail(f"{text!r} is not an integer")
-            return int(text)
+                raise _Fail(f"{_text(text)} is not an integer")
+            return _integer(int(text))
         if t == "number":
             if _INT_TEXT.fullmatch(text):
-                return int(text)
+                return _integer(int(text))
             if not _NUM_TEXT.fullmatch(text):
-                raise _Fail(f"{text!r} is not a number")
-            return float(text)
+                raise _Fail(f"{_text(text)} is not a number")
+            number = float(text)
+            if not math.isfinite(number):
+                raise _Fail(f"{text!r} is out of range for a number (finite numbers only)")
+            return number
         if t == "boolean":
             if text in _TRUE:
                 return True
             if text in _FALSE:
                 return False
-            raise _Fail(f"{text!r} is not a boolean (write true or false)")
+            raise _Fail(f"{_text(text)} is not a boolean (write true or false)")
         if t == "quantity":
             try:
                 return parse_quantity(text)
@@ -236,11 +247,14 @@ class ParamDecl:
         for allowed in self.values:
             if render_value(allowed) == text:
                 return allowed
-        raise _Fail(f"{text!r} is not one of {show(list(self.values))}")
+        raise _Fail(f"{_text(text)} is not one of {show(list(self.values))}")
 
     def _match(self, text: str) -> str:
-        if self._regex is not None and self._regex.fullmatch(text) is None:
-            raise _Fail(f"{text!r} does not match the pattern {self.pattern!r}")
+        over = _caps.value_over(text)
+        if over is not None:
+            raise _Fail(f"{_caps.clip(text, 100)} is too long (at most {over} characters)")
+        if self._regex is not None and not self._regex.fullmatch(text):
+            raise _Fail(f"{_text(text)} does not match the pattern {self.pattern!r}")
         return text
 
     def _bounds(self, value: Any) -> Any:
@@ -267,6 +281,32 @@ class ParamDecl:
         return f"{text}: {self.description}" if self.description else text
 
 
+def _integer(value: int) -> int:
+    # Checked before anything formats it: str() of an int over 4,300 digits raises ValueError.
+    if _caps.huge_int(value):
+        raise _Fail(f"the integer is too large (more than {_caps.max_number_chars()} digits)")
+    return value
+
+
+def _text(text: str) -> str:
+    return _caps.clip(text, 100) if len(text) > 200 else repr(text)
+
+
+def _huge(value: Any) -> bool:
+    """A value too big to show whole in a message."""
+    if isinstance(value, str):
+        return len(value) > 200
+    return _caps.huge_int(value)
+
+
+def _type_name(value: Any) -> str:
+    if not _huge(value):
+        return type_name(value)
+    if isinstance(value, str):
+        return f"string {_caps.clip(value, 100)}"
+    return f"an integer of more than {_caps.max_number_chars()} digits"
+
+
 def _same(a: Any, b: Any) -> bool:
     # Type-aware equality: True is not 1, "1" is not 1; 1 == 1.0 is fine.
     if isinstance(a, bool) or isinstance(b, bool):
@@ -277,6 +317,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _quote_hint(value: Any) -> str:
+    if _huge(value):
+        return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f" (quote it: \"{value}\")"
     if isinstance(value, bool):
@@ -351,6 +393,8 @@ def parse_parameters(
                 bad(f"parameter {name!r}: an enum needs a non-empty list of values", at + ("values",))
             elif any(isinstance(v, (dict, list)) or v is None for v in vals):
                 bad(f"parameter {name!r}: enum values must be strings, numbers or booleans", at + ("values",))
+            elif any(isinstance(v, float) and not math.isfinite(v) for v in vals):
+                bad(f"parameter {name!r}: enum values must be finite numbers (NaN equals nothing)", at + ("values",))
             elif len({(type(v), v) for v in vals}) != len(vals):
                 bad(f"parameter {name!r}: enum values must be unique", at + ("values",))
             else:
@@ -366,8 +410,8 @@ def parse_parameters(
                 bad(f"parameter {name!r}: pattern must be a string", at + ("pattern",))
             else:
                 try:
-                    regex = re.compile(pattern)
-                except re.error as exc:
+                    regex = compile_linear(pattern)
+                except RegexError as exc:
                     bad(f"parameter {name!r}: invalid pattern: {exc}", at + ("pattern",))
         bounds: dict[str, Any] = {}
         for key in ("minimum", "maximum"):
@@ -376,7 +420,10 @@ def parse_parameters(
             bound = spec[key]
             if ptype in ("integer", "number"):
                 if isinstance(bound, bool) or not isinstance(bound, (int, float)):
-                    bad(f"parameter {name!r}: {key} must be a number, got {type_name(bound)}", at + (key,))
+                    bad(f"parameter {name!r}: {key} must be a number, got {_type_name(bound)}", at + (key,))
+                    continue
+                if isinstance(bound, float) and not math.isfinite(bound):
+                    bad(f"parameter {name!r}: {key} must be a finite number, got {bound!r}", at + (key,))
                     continue
                 bounds[key] = bound
             elif ptype == "quantity":

@@ -38,6 +38,8 @@ from typing import Any
 
 from compose.errors import SpecError
 
+from . import _caps
+
 __all__ = [
     "Quantity",
     "QuantityError",
@@ -59,9 +61,11 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "
 _DECIMAL_BY_EXP = {v: k for k, v in _DECIMAL.items()}
 _BINARY_BY_EXP = {0: "", 1: "Ki", 2: "Mi", 3: "Gi", 4: "Ti", 5: "Pi", 6: "Ei"}
 
-# The same scan as apimachinery's parseQuantityString: a number, then suffix letters, then an
-# optional signed integer (the exponent of "e3" / "E-6").
-_SCAN = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*(?:[+-]?[0-9]+)?)")
+# apimachinery's parseQuantityString reads a number, then suffix letters, then an optional
+# signed integer (the exponent of "e3" / "E-6"). _scan does the same in one pass (a regex with
+# two adjacent digit runs backtracks quadratically on a long string of digits).
+_SUFFIX_LETTERS = frozenset("eEinumkKMGTP")
+_DIGITS = frozenset("0123456789")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 _EXP = re.compile(r"[eE]([+-]?[0-9]+)")
 _LOOSE = re.compile(r"[+-]?([0-9]+)?(?:\.([0-9]*))?([A-Za-z][A-Za-z0-9]*)")
 
@@ -69,6 +73,39 @@ _NANO = 10**9
 _MAX_BINARY = 2**63 - 1
 # Go reads the exponent as an int32; Python would happily build 10**2000000000. Refuse early.
 _MAX_EXPONENT = 1000
+
+
+def _scan(text: str) -> tuple[str, str, str, str] | None:
+    """(sign, whole digits, fraction digits, suffix), or None when ``text`` is no quantity."""
+    n = len(text)
+    i = 0
+    sign = ""
+    if i < n and text[i] in "+-":
+        sign = text[i]
+        i += 1
+    start = i
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    whole = text[start:i]
+    frac = ""
+    if i < n and text[i] == ".":
+        i += 1
+        start = i
+        while i < n and text[i] in _DIGITS:
+            i += 1
+        frac = text[start:i]
+    start = i
+    while i < n and text[i] in _SUFFIX_LETTERS:
+        i += 1
+    if i < n and text[i] in "+-":
+        i += 1
+        if i >= n:
+            return None
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    if i != n:
+        return None
+    return sign, whole, frac, text[start:]
 
 
 class QuantityError(SpecError, ValueError):
@@ -208,8 +245,8 @@ def _parse(text: str) -> Quantity:
         raise QuantityError("a quantity cannot be empty")
     if text == "0":
         return Quantity(0, DECIMAL_SI)
-    m = _SCAN.fullmatch(text)
-    if m is None:
+    scanned = _scan(text)
+    if scanned is None:
         loose = _LOOSE.fullmatch(text)
         if loose is not None and (loose.group(1) or loose.group(2)):
             suffix = loose.group(3)
@@ -218,7 +255,7 @@ def _parse(text: str) -> Quantity:
                 f"{text!r} has an unknown suffix {suffix!r} (use one of Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or e<exponent>){hint}"
             )
         raise QuantityError(f"{text!r} is not a quantity (expected a number with an optional suffix such as 500m, 8Gi, 2e3)")
-    sign, whole, frac, suffix = m.group(1), m.group(2), m.group(3) or "", m.group(4)
+    sign, whole, frac, suffix = scanned
     if not whole and not frac:
         # apimachinery reads ".", "-" and "Gi" as zero; a quantity without a digit is a mistake.
         raise QuantityError(f"{text!r} is not a quantity (no digits)")
@@ -263,6 +300,9 @@ def parse_quantity(text: Any) -> Quantity:
         QuantityError: the text is not a quantity (the message says why).
     """
     if isinstance(text, str):
+        over = _caps.number_over(text)
+        if over is not None:
+            raise QuantityError(f"{_caps.clip(text, 100)} is too long for a quantity (at most {over} characters)")
         return _parse(text)
     if isinstance(text, bool) or not isinstance(text, (int, float)):
         raise QuantityError(f"expected a quantity string such as '8Gi', got {_type_name(text)}")
@@ -270,6 +310,8 @@ def parse_quantity(text: Any) -> Quantity:
         if not math.isfinite(text):
             raise QuantityError(f"{text!r} is not a quantity")
         return _parse(repr(text).replace("e+", "e"))
+    if _caps.huge_int(text):  # str() of a huge int is itself slow
+        raise QuantityError(f"the integer is too large for a quantity ({text.bit_length()} bits)")
     return _parse(str(text))
 
 

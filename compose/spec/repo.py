@@ -66,11 +66,14 @@ when the selected profile lists it; applied overlays keep the order of ``overlay
 manifest) and the line: unknown fields, wrong header, missing or misplaced directories and
 files, duplicate names, profiles naming unknown overlays or parameters, malformed conditions,
 bad parameter declarations, defaults failing their own declaration, and placeholders (in the
-bases' and overlays' YAML files) that name nothing declared.
+YAML files the bases and overlays use) that name nothing declared. Every file is read through
+one load restrictor (:mod:`compose.spec.files`): inside the repo, symlinks resolved, and only
+the files that are used.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,10 +82,11 @@ from typing import Any
 
 from compose.constants import DEFAULT_FLOW_CONTAINER, SPEC_FILE
 from compose.errors import ComposeError, Problem, SpecError
-from compose.yamlio import Document, load_documents
+from compose.yamlio import Document, load_documents, read_text
 
 from ._problems import problem_at, raise_problems, show, type_name
 from .conditions import Condition, parse_condition
+from .files import RepoFiles, UsedFile
 from .names import is_dns1123_label
 from .metadata import MISSING
 from .params import ParamDecl, ParameterError, parse_parameters
@@ -107,6 +111,8 @@ KIND = "SpecRepo"
 TARGETS = ("kubernetes", "ecs")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ECS_OVERLAY_FILE = "ecs.yaml"
+#: The files an ECS base directory provides (its other files are not read).
+ECS_BASE_FILES = ("task-definition.yaml", "run-task.yaml")
 
 _TOP_FIELDS = ("apiVersion", "kind", "description", "flowContainer", "profileKey", "merge", "targets", "parameters",
                "metadata", "overlays", "profiles")
@@ -121,7 +127,6 @@ _PROFILE_FIELDS = ("overlays", "parameters", "description")
 _MERGE_ORDERS = ("server", "kustomize")
 _OVERLAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _VERSION = re.compile(r"1\.[0-9]+")
-_YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
@@ -280,12 +285,19 @@ def load_spec(root: str | Path, *, check_files: bool = True) -> SpecRepo:
         SpecInvalid: several problems, all listed with file and line.
         YAMLSyntaxError: compose.yaml is not valid YAML.
     """
+    if not isinstance(root, (str, os.PathLike)):
+        from .arguments import ArgumentError
+
+        raise ArgumentError(f"root must be a path (str or os.PathLike), got {type(root).__name__}")
     root_path = Path(root)
     spec_path = root_path / SPEC_FILE
     display = str(spec_path)
-    if not spec_path.is_file():
+    if not os.path.lexists(spec_path):
         raise SpecError(f"no {SPEC_FILE} in {root_path} (is this a spec repo? `compose init DIR` makes one)", file=display, step="load")
-    text = spec_path.read_text(encoding="utf-8")
+    real = RepoFiles(root_path).resolve(spec_path, display)  # a symlink out of the repo or a loop: refused
+    if not real.is_file():
+        raise SpecError(f"{SPEC_FILE} is not a file", file=display, step="load")
+    text = read_text(real, display)
     docs = load_documents(text, display)
     if len(docs) != 1:
         raise SpecError(f"{SPEC_FILE} must hold exactly one YAML document, found {len(docs)}", file=display, step="load")
@@ -301,7 +313,8 @@ class _Loader:
     def __init__(self, doc: Document, root: Path, check_files: bool) -> None:
         self.doc = doc
         self.shown_root = root
-        self.root = root.resolve()
+        self.restrictor = RepoFiles(root)
+        self.root = self.restrictor.root
         self.file = doc.file
         self.check_files = check_files
         self.problems: list[Problem] = []
@@ -335,11 +348,24 @@ class _Loader:
         if not isinstance(rel, str) or not rel:
             self.bad(f"a path must be a non-empty string, got {type_name(rel)}", path)
             return None
-        full = (self.root / rel).resolve()
-        if full != self.root and self.root not in full.parents:
-            self.bad(f"{rel!r} is outside the spec repo", path)
+        try:
+            return self.restrictor.lookup(rel)
+        except SpecError as exc:
+            if "does not exist" in exc.message:
+                return self.root / rel  # the caller says what should have been there
+            self.bad(exc.message, path)
             return None
-        return full
+
+    def part(self, path: Path, at: tuple[Any, ...]) -> Path | None:
+        """A file in a base or overlay directory (``ecs.yaml``, ``task-definition.yaml``), checked."""
+        if not os.path.lexists(path):
+            return None
+        try:
+            real = self.restrictor.resolve(path, self.restrictor.display(path))
+        except SpecError as exc:
+            self.bad(exc.message, at)
+            return None
+        return path if real.is_file() else None
 
     # -- sections ---------------------------------------------------------------------------------
 
@@ -520,6 +546,12 @@ class _Loader:
                 if target == "kubernetes" and not _kustomization_in(full):
                     self.bad(f"base {item!r} has no kustomization.yaml (add one, or list the manifest files)", item_at)
                     continue
+                if target == "ecs":
+                    n_before = len(self.problems)
+                    for name in ECS_BASE_FILES:
+                        self.part(full / name, item_at)
+                    if len(self.problems) > n_before:
+                        continue
             paths.append(full)
         if len(paths) != len(items):
             return None
@@ -561,7 +593,7 @@ class _Loader:
                 self.bad(f"overlay {name!r}: directory {rel!r} does not exist" if not full.exists() else f"overlay {name!r}: {rel!r} is not a directory", at + ("path",))
                 continue
             k8s = full if _kustomization_in(full) else None
-            ecs = full / ECS_OVERLAY_FILE if (full / ECS_OVERLAY_FILE).is_file() else None
+            ecs = self.part(full / ECS_OVERLAY_FILE, at + ("path",))
             if k8s is None and ecs is None:
                 self.bad(f"overlay {name!r}: {rel!r} has neither a kustomization.yaml (kind: Component) nor an {ECS_OVERLAY_FILE}", at + ("path",))
                 continue
@@ -660,22 +692,38 @@ class _Loader:
         return out
 
     def files(self, targets: dict[str, Target], overlays: list[Overlay], params: dict[str, ParamDecl]) -> tuple[tuple[str, PlaceholderUse], ...]:
-        """Parse the YAML under the bases and overlays; check placeholders and Components."""
+        """Parse the YAML files the bases and overlays use; check placeholders and Components.
+
+        Only used files are read (:mod:`compose.spec.files`): what each kustomization names,
+        the ECS base's two files, each overlay's ecs.yaml; all through the load restrictor.
+        """
         found: list[tuple[str, PlaceholderUse]] = []
-        paths: list[Path] = []
+        restrictor = self.restrictor
+        used: list[UsedFile] = []
         for t in targets.values():
             for p in t.base:
-                paths.extend(_yaml_files(p) if p.is_dir() else [p])
+                if t.name == "kubernetes" and p.is_dir():
+                    used.extend(restrictor.kustomization_files(p))
+                elif p.is_dir():
+                    used.extend(UsedFile(p / n, restrictor.display(p / n)) for n in ECS_BASE_FILES if (p / n).is_file())
+                else:
+                    used.append(UsedFile(p, restrictor.display(p)))
         for o in overlays:
-            paths.extend(_yaml_files(o.path))
+            if o.kubernetes is not None and "kubernetes" in targets:
+                used.extend(restrictor.kustomization_files(o.kubernetes))
+            if o.ecs is not None:
+                used.append(UsedFile(o.ecs, restrictor.display(o.ecs)))
+        self.problems.extend(restrictor.problems)
+        restrictor.problems = []
         seen: set[Path] = set()
-        for path in paths:
-            if path in seen:
+        for f in used:
+            path = f.real
+            if path in seen or f.kind != "yaml":
                 continue
             seen.add(path)
-            display = _display(path, self.root, self.shown_root)
+            display = f.shown
             try:
-                docs = load_documents(path.read_text(encoding="utf-8"), display)
+                docs = load_documents(read_text(path, display), display)
             except ComposeError as exc:
                 self.problems.append(Problem(exc.message, file=exc.file, line=exc.line))
                 continue
@@ -694,8 +742,10 @@ class _Loader:
         kfile = _kustomization_in(overlay.path)
         assert kfile is not None
         display = _display(kfile, self.root, self.shown_root)
+        if Path(os.path.realpath(overlay.path)) not in Path(os.path.realpath(kfile)).parents:
+            return  # a symlink out of the overlay: files() reported it, and it is not read
         try:
-            docs = load_documents(kfile.read_text(encoding="utf-8"), display)
+            docs = load_documents(read_text(kfile, display), display)
         except (ComposeError, OSError, UnicodeDecodeError):
             return  # already reported by files()
         data = docs[0].data if docs else None
@@ -739,10 +789,6 @@ def _kustomization_in(directory: Path) -> Path | None:
         if p.is_file():
             return p
     return None
-
-
-def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and (p.suffix in _YAML_SUFFIXES or p.name == "Kustomization"))
 
 
 def _display(path: Path, root: Path, shown_root: Path) -> str:

@@ -18,10 +18,10 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ...safe_regex import RegexError, compile_linear
 from ..resource import Resource
 from ._common import live, selected
 from .fieldpath import walk
@@ -35,11 +35,12 @@ _CONTAINER_LISTS = ("containers", "initContainers")
 
 def matches(image: str, name: str) -> bool:
     """Whether ``image`` is ``name`` with an optional tag and digest (``name`` is a regex)."""
+    # Go's regexp (RE2) as Kustomize compiles it: linear in the image's length.
     try:
-        pattern = re.compile("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
-    except re.error:
+        pattern = compile_linear("^" + name + r"(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
+    except RegexError:
         return False
-    return pattern.match(image) is not None
+    return pattern.fullmatch(image) is not None
 
 
 def split(image: str) -> tuple[str, str, str]:
