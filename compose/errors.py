@@ -42,7 +42,7 @@ MAX_MESSAGE = 1000
 
 # C0 controls but tab and newline, DEL, C1 controls, line/paragraph separators, bidirectional
 # embeddings, overrides and isolates, the BOM, and lone surrogates (bytes that were not UTF-8).
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_UNPRINTABLE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"  # compiled on first use
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -64,7 +64,7 @@ def printable(text: str, *, newlines: bool = True) -> str:
     """
     if not newlines:
         text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+    return re.sub(_UNPRINTABLE, _escape, text) if re.search(_UNPRINTABLE, text) else text
 
 
 def truncate(text: str, limit: int = MAX_MESSAGE) -> str:

@@ -14,7 +14,7 @@ limit                    environment variable      default        what it bounds
 ``max_file_bytes``       COMPOSE_MAX_FILE_BYTES    4 MiB          bytes of one input file (kustomization,
                                                                   resource, patch, generator file,
                                                                   compose.yaml, ECS file, metadata file)
-``max_nodes``            COMPOSE_MAX_NODES         1,000,000      values in one parsed file after YAML
+``max_nodes``            COMPOSE_MAX_NODES         500,000        values in one parsed file after YAML
                                                                   aliases and merge keys are expanded; in
                                                                   a resource after a JSON 6902 patch; in
                                                                   the whole output of a build
@@ -49,7 +49,7 @@ from .errors import UsageError
 __all__ = ["Limits", "DEFAULTS", "current", "configure", "ENV"]
 
 
-_DEFAULTS = {"max_file_bytes": 4 << 20, "max_nodes": 1_000_000, "max_depth": 100, "max_output_bytes": 64 << 20,
+_DEFAULTS = {"max_file_bytes": 4 << 20, "max_nodes": 500_000, "max_depth": 100, "max_output_bytes": 64 << 20,
              "max_value_chars": 65_536, "max_number_chars": 100}
 
 

@@ -237,7 +237,7 @@ def _binary(text: str, file: str, node: Any) -> str:
 
 # The forms go-yaml v3 (Kustomize) accepts for !!timestamp: a date; a date, "T" or "t", a time
 # and a zone ("Z" or +hh:mm); a date, one space and a time with no zone (UTC).
-_TIMESTAMP = re.compile(
+_TIMESTAMP_PATTERN = (
     r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
     r"(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?(Z|[-+][0-9]{2}:[0-9]{2})"
     r"| ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.([0-9]+))?)?$"
@@ -250,7 +250,7 @@ def _timestamp(text: str, file: str, node: Any) -> str:
     becomes ``2001-12-14T21:59:43.1-05:00``; no zone, or +00:00, is ``Z``)."""
     import datetime as dt
 
-    m = _TIMESTAMP.match(text.strip())
+    m = re.match(_TIMESTAMP_PATTERN, text.strip())  # compiled on first use (re caches it)
     if m is None:
         raise _err(f"cannot read {_short(text)} as a timestamp (kubectl kustomize reads 2001-12-14, "
                    "2001-12-14T21:59:43.1-05:00 and 2001-12-14 21:59:43.1)", file, node)
@@ -627,7 +627,7 @@ def dump_documents(docs: Iterable[Any]) -> str:
     return "---\n".join(dump_yaml(d) for d in docs)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+_JSON_UNSAFE = "[\x7f-\x9f\u2028\u2029]"  # compiled on first use (re caches it)
 
 
 def dump_json(data: Any) -> str:
@@ -648,8 +648,8 @@ def dump_json(data: Any) -> str:
 def json_escape_controls(text: str) -> str:
     """JSON text with DEL, the C1 controls and U+2028/U+2029 written as ``\\u`` escapes
     (``json.dumps(..., ensure_ascii=False)`` escapes only the C0 ones)."""
-    if _JSON_UNSAFE.search(text):
-        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if re.search(_JSON_UNSAFE, text):
+        return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 

@@ -211,3 +211,39 @@ def test_hostile_case(directory: Path, case: dict[str, Any], tmp_path: Path) -> 
 
 def test_corpus_is_not_empty() -> None:
     assert len(_params()) >= 10
+
+
+@pytest.mark.parametrize("code", [
+    "open({canary!r}).read()",
+    "import os; os.listdir({outside!r})",
+    "import os; os.symlink({canary!r}, str(ROOT / 'l')); open(ROOT / 'l').read()",
+])
+def test_the_canary_trap_fires(code: str, tmp_path: Path) -> None:
+    """The harness's own check: touching the canary directory, even through a symlink inside
+    the root, ends the child with status 97 and reports the path."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    canary = outside / "canary.yaml"
+    canary.write_text(CANARY_TEXT, encoding="utf-8")
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ, COMPOSE_HOSTILE_OUTSIDE=str(outside), COMPOSE_HOSTILE_FD=str(write_fd))
+    done = subprocess.run(
+        [sys.executable, str(CHILD), "python", code.format(canary=str(canary), outside=str(outside)), str(root)],
+        env=env, capture_output=True, text=True, timeout=60, pass_fds=(write_fd,))
+    os.close(write_fd)
+    report = os.read(read_fd, 65536).decode()
+    os.close(read_fd)
+    assert done.returncode == 97, done.stderr
+    assert str(outside) in report and CANARY_MARK not in done.stdout
+
+
+def test_the_memory_cap_holds(tmp_path: Path) -> None:
+    """The harness's own check: the child cannot allocate past 1 GiB."""
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ, COMPOSE_HOSTILE_OUTSIDE=str(tmp_path / "outside"), COMPOSE_HOSTILE_FD=str(write_fd))
+    done = subprocess.run([sys.executable, str(CHILD), "python", "b = bytearray(3 << 29)", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=60, pass_fds=(write_fd,))
+    os.close(write_fd)
+    os.close(read_fd)
+    assert done.returncode != 0 and "MemoryError" in done.stderr

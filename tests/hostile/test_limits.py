@@ -24,7 +24,7 @@ def _clean(monkeypatch: pytest.MonkeyPatch):
 def test_defaults() -> None:
     assert limits.current() == limits.DEFAULTS
     assert (limits.DEFAULTS.max_file_bytes, limits.DEFAULTS.max_nodes, limits.DEFAULTS.max_depth,
-            limits.DEFAULTS.max_output_bytes) == (4 << 20, 1_000_000, 100, 64 << 20)
+            limits.DEFAULTS.max_output_bytes) == (4 << 20, 500_000, 100, 64 << 20)
 
 
 def test_environment_then_configure_wins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +99,7 @@ def test_alias_bomb_is_refused_before_expansion() -> None:
         rows.append(f"l{i}: &l{i} [" + ", ".join([f"*{'a' if i == 1 else 'l' + str(i - 1)}"] * 10) + "]")
     with pytest.raises(ComposeError) as info:
         load_documents("\n".join(rows) + "\n", "bomb.yaml")
-    assert info.value.line == 6  # l5: the innermost list whose expansion passes 1,000,000
+    assert info.value.line == 6  # l5: the innermost list whose expansion passes 500,000
     assert "COMPOSE_MAX_NODES" in info.value.message
 
 
