@@ -64,6 +64,12 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
     walker = _WALKERS[(order, definition is not None)]
     root = shape(definition, order) if definition is not None else SCHEMALESS
     try:
+        if order == "kustomize":
+            from . import kyaml
+
+            if not isinstance(patch, Mapping):
+                raise MergeError(f"the patch must be a mapping, not {type(patch).__name__}")
+            return kyaml.merge(base, patch, root)
         return walker.merge(base, patch, root)
     except RecursionError as exc:
         raise MergeError("the document is nested too deeply to merge") from exc
