@@ -117,6 +117,12 @@ def apply_set_element_order(
             raise MergeError("invalid patch format of setElementOrder list: not a list", path=where)
         name = _target(skey, SET_ELEMENT_ORDER, "setElementOrder list", path)
         fpath = path + (name,)
+        field = shape.field(name)
+        if field is None:
+            field = walker.rules.unknown_field(shape, name, fpath)
+        if field.kind not in ("list", "any"):
+            # The server looks the field up as a slice first (LookupPatchMetadataForSlice).
+            raise MergeError("expected slice or array type, but got: struct", path=where)
         found_orig, found_patch = name in original, name in patch
         orig_list = original.get(name)
         patch_list = patch.get(name)
@@ -124,9 +130,6 @@ def apply_set_element_order(
             raise MergeError(f"{name} is not a list in the base", path=fpath)
         if found_patch and not isinstance(patch_list, list):
             raise MergeError(f"{name} is not a list in the patch", path=fpath)
-        field = shape.field(name)
-        if field is None:
-            field = walker.rules.unknown_field(shape, name, fpath)
         spec = field.list
         key = spec.keys[0] if spec.merge and spec.keys else None
         if key is None and any(jtype(i) == "map" for i in order):
@@ -135,7 +138,8 @@ def apply_set_element_order(
         if found_orig and not found_patch:
             merged = orig_list
         elif found_patch and not found_orig:
-            merged = patch_list
+            # A list the base lacks is a new value: its directives go (removeDirectives).
+            merged = walker.rules.new_value(patch_list, field, fpath, True)
         elif found_orig and found_patch:
             merged = walker.rules.merge_list(walker, list(orig_list), patch_list, field, fpath, False)
         else:

@@ -477,7 +477,23 @@ def merge(base: dict, patch: dict, shape: Shape) -> dict:
     result = KyamlMerge().walk([dest, origin], Field("object", shape=shape), ())
     if _missing_or_null(result):
         return {}
+    # kustomize's resource layer (``Resource.ApplySmPatch`` and the build annotations it
+    # strips): the name and kind stay, annotation values are strings, none left is none.
+    for key in ("apiVersion", "kind"):
+        if key not in result and isinstance(base.get(key), str):
+            result[key] = base[key]
+    base_meta = base.get("metadata") if isinstance(base.get("metadata"), dict) else {}
     meta = result.get("metadata")
-    if isinstance(meta, dict) and meta.get("annotations") == {}:
-        del meta["annotations"]
+    if not isinstance(meta, dict) and base_meta.get("name") is not None:
+        meta = result["metadata"] = {}
+    if isinstance(meta, dict):
+        for key in ("name", "namespace"):
+            if key not in meta and base_meta.get(key) is not None:
+                meta[key] = base_meta[key]
+        notes = meta.get("annotations")
+        if isinstance(notes, dict):
+            if not notes:
+                del meta["annotations"]
+            else:
+                meta["annotations"] = {k: v if isinstance(v, str) else text(v) for k, v in notes.items()}
     return result
