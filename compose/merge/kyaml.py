@@ -208,7 +208,8 @@ def element_list(items: Any, keys: list[str], values: list[str], path: Path) -> 
     for item in items:
         if not isinstance(item, dict):
             continue
-        if all(field_matcher(item, k, v, path) is not MISSING and k in item for k, v in zip(keys, values)):
+        # MatchField: the field must be there and its text equal, "" included.
+        if all(k in item and text(item[k]) == v for k, v in zip(keys, values)):
             return item
     return MISSING
 

@@ -385,8 +385,8 @@ _SKIP: Any = _Skip()
 def _server_directives(r: random.Random, base: dict, patch: dict) -> None:
     """Add $setElementOrder / $deleteFromPrimitiveList directives (server mode only)."""
     meta = base["metadata"]
-    if "finalizers" in meta and r.random() < 0.3:
-        pm = patch.setdefault("metadata", {})
+    pm = patch.setdefault("metadata", {}) if "finalizers" in meta and r.random() < 0.3 else None
+    if isinstance(pm, dict):
         if r.random() < 0.5:
             pm["$deleteFromPrimitiveList/finalizers"] = r.sample(meta["finalizers"], 1)
         else:
