@@ -22,6 +22,8 @@ come out the same (each verified with ``kubectl kustomize``; the fuzzer in
   patch's map, ``merge`` is dropped), in a keyed list (the first item holding only
   ``$patch`` applies to the list), and in new values, which kyaml merges "with
   themselves".
+- A string that YAML must quote (``"1"``, ``"true"``) overwritten by a number or boolean
+  stays a string (``"2"``): kyaml keeps the quoting style of the value it overwrites.
 - The object's ``metadata.annotations`` left empty is removed (kustomize's resource
   layer clears an empty annotation map when it strips its build annotations).
 
@@ -92,6 +94,17 @@ def _from_text(value: str) -> Any:
     if value in ("true", "false"):
         return value == "true"
     return value
+
+
+def quoted(value: str) -> bool:
+    """Whether any YAML text of the string ``value`` quotes it (it would read back as
+    another type, or cannot be written plain): kyaml then keeps the quotes when a patch
+    overwrites it, so ``"1"`` patched with ``2`` gives ``"2"``. Strings a file may quote
+    by choice (``"abc"``) are not visible in parsed data; PyYAML writes those plain."""
+    import yaml
+
+    out = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True)
+    return out[:1] in ("'", '"')
 
 
 def _kind(value: Any) -> str | None:
@@ -319,6 +332,8 @@ class KyamlMerge:
             fv = [s.get(key, MISSING) if isinstance(s, dict) else MISSING for s in sources]
             sub = shape.field(key) if shape is not None else None
             val = self.walk(fv, sub, path + (key,))
+            if isinstance(fv[0], str) and _kind(val) == "scalar" and not isinstance(val, str) and quoted(fv[0]):
+                val = text(val)  # FieldSetter keeps the overwritten value's quoting style
             if _missing_or_null(val):
                 dest.pop(key, None)
             else:
