@@ -43,7 +43,7 @@ def _target(key: str, prefix: str, what: str, path: Path) -> str:
 
 def delete_list_target(key: str, path: Path) -> str | None:
     """The field named by a ``$deleteFromPrimitiveList/<field>`` key, else None."""
-    if not key.startswith(DELETE_FROM_PRIMITIVE_LIST):
+    if not isinstance(key, str) or not key.startswith(DELETE_FROM_PRIMITIVE_LIST):
         return None
     return _target(key, DELETE_FROM_PRIMITIVE_LIST, "primitive list", path)
 
@@ -57,7 +57,7 @@ def apply_retain_keys(original: dict, patch: dict, path: Path) -> None:
         raise MergeError("invalid patch format of retainKeys: not a list", path=path + (RETAIN_KEYS,))
     wanted = {tkey(k) for k in keep}
     for key, value in patch.items():
-        if value is None or key.startswith((DELETE_FROM_PRIMITIVE_LIST, SET_ELEMENT_ORDER)):
+        if value is None or isinstance(key, str) and key.startswith((DELETE_FROM_PRIMITIVE_LIST, SET_ELEMENT_ORDER)):
             continue
         if tkey(key) not in wanted:
             raise MergeError(
@@ -110,7 +110,7 @@ def apply_set_element_order(
     patch so the field loop does not merge it again; ``order_fn`` is the API server's
     ordering (:meth:`ServerRules.order_list`).
     """
-    for skey in [k for k in patch if k.startswith(SET_ELEMENT_ORDER)]:
+    for skey in [k for k in patch if isinstance(k, str) and k.startswith(SET_ELEMENT_ORDER)]:
         order = patch.pop(skey)
         where = path + (skey,)
         if not isinstance(order, list):

@@ -327,7 +327,7 @@ class KyamlMerge:
             orders = self.server_directives(dest, origin, schema, path)
         sources = [dest, origin]
         shape: Shape | None = schema.shape if schema is not None else None
-        names = sorted({k for s in sources if isinstance(s, dict) for k in s})
+        names = sorted({k for s in sources if isinstance(s, dict) for k in s}, key=text)
         for key in names:
             fv = [s.get(key, MISSING) if isinstance(s, dict) else MISSING for s in sources]
             sub = shape.field(key) if shape is not None else None
@@ -386,13 +386,15 @@ class KyamlMerge:
     @staticmethod
     def element_values(sources: list, keys: list[str]) -> list[list[str]]:
         out: list[list[str]] = []
+        seen: set[tuple[str, ...]] = set()
         for src in (sources[1], sources[0]):  # Prepend: the patch's items first
             if not isinstance(src, list):
                 continue
             for item in src:
                 vals = [text(item.get(k)) if isinstance(item, dict) and not _empty_value(item.get(k)) else ""
                         for k in keys]
-                if vals and vals not in out:
+                if vals and tuple(vals) not in seen:
+                    seen.add(tuple(vals))
                     out.append(vals)
         return out
 

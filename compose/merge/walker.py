@@ -208,7 +208,7 @@ class Walker:
         items = sorted(patch.items(), key=lambda kv: not str(kv[0]).startswith(DELETE_FROM_PRIMITIVE_LIST))
         for key, pval in items:
             delete_list = False
-            target = rules.delete_list_prefix(key, path) if key.startswith("$") else None
+            target = rules.delete_list_prefix(key, path) if isinstance(key, str) and key.startswith("$") else None
             if target is not None:
                 key, delete_list = target, True
             if pval is None:

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
 
 RECORDED = Path(__file__).with_name("fuzz_recorded.json")
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 FIXED_SEEDS = {"server": range(0, 300), "kustomize": range(0, 400)}
 
 NAMES = ["main", "side", "init", "proxy"]
@@ -186,7 +186,7 @@ def base_object(r: random.Random, dup: bool) -> dict:
                 "spec": {"selector": {"app": "x"}, "ports": ports}}
     if kind == "ConfigMap":
         return {"apiVersion": "v1", "kind": kind, "metadata": meta,
-                "data": {w: r.choice(WORDS) for w in r.sample(WORDS, r.randint(1, 3))}}
+                "data": {w: r.choice(WORDS + ["1", "true", "2.5"]) for w in r.sample(WORDS, r.randint(1, 3))}}
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
             "rules": [{"apiGroups": [""], "resources": [r.choice(["pods", "secrets"])], "verbs": ["get"]}]}
 
@@ -215,6 +215,8 @@ class Patcher:
             return r.choice(["250m", 1, "2Gi", 4])  # int <-> string: both valid quantities
         if key == "targetPort":
             return r.choice([8081, "web"])
+        if self.mode == "kustomize" and isinstance(old, str) and self.chance(0.2):
+            return r.choice([3, True, 1.5])  # a scalar of another type (kustomize checks no types)
         if isinstance(old, bool):
             return not old
         if isinstance(old, int):
@@ -511,12 +513,19 @@ def kubectl_server(pairs: dict[int, tuple[dict, dict]], workers: int = 2) -> dic
         return {s: f.result() for s, f in futs.items()}
 
 
-def kubectl_kustomize(pairs: dict[int, tuple[dict, dict]]) -> dict[int, tuple[str, Any]]:
-    """Answers for many pairs: one build, split in halves while a build fails."""
-    out: dict[int, tuple[str, Any]] = {}
-    todo = [sorted(pairs)]
+def kubectl_kustomize(pairs: dict[int, tuple[dict, dict]], alone: set[int] = frozenset(),  # type: ignore[assignment]
+                      ) -> dict[int, tuple[str, Any]]:
+    """Answers for many pairs: one build, split in halves while a build fails.
+
+    The seeds in ``alone`` (those compose refuses, likely refused by kustomize too) are
+    built one by one, so that they do not make the big build fail.
+    """
+    out: dict[int, tuple[str, Any]] = {s: _call(oracle.kubectl_kustomize, *pairs[s]) for s in sorted(alone)}
+    todo = [sorted(set(pairs) - set(alone))]
     while todo:
         seeds = todo.pop()
+        if not seeds:
+            continue
         if len(seeds) == 1:
             s = seeds[0]
             out[s] = _call(oracle.kubectl_kustomize, *pairs[s])
@@ -582,9 +591,13 @@ def live(mode: str, seeds: range | list[int], workers: int = 2, chunk: int = 250
     known: dict[int, str] = {}
     for lo in range(0, len(seeds), chunk):
         pairs = {s: pair(s, mode) for s in seeds[lo:lo + chunk]}
-        answers = kubectl_server(pairs, workers) if mode == "server" else kubectl_kustomize(pairs)
+        mine_all = {s: ours(b, p, mode) for s, (b, p) in pairs.items()}
+        if mode == "server":
+            answers = kubectl_server(pairs, workers)
+        else:
+            answers = kubectl_kustomize(pairs, {s for s, m in mine_all.items() if m[0] == "error"})
         for s, (b, p) in pairs.items():
-            mine = ours(b, p, mode)
+            mine = mine_all[s]
             if same(mine, answers[s]):
                 continue
             why = deliberate(mode, mine, answers[s])
@@ -600,7 +613,8 @@ def record() -> None:  # pragma: no cover - maintenance tool
     data: dict = {"generator_version": GENERATOR_VERSION, "kubectl": "v1.32.4 / kustomize v5.5.0"}
     for mode, seeds in FIXED_SEEDS.items():
         pairs = {s: pair(s, mode) for s in seeds}
-        answers = kubectl_server(pairs) if mode == "server" else kubectl_kustomize(pairs)
+        refused = {s for s, (b, p) in pairs.items() if ours(b, p, mode)[0] == "error"}
+        answers = kubectl_server(pairs) if mode == "server" else kubectl_kustomize(pairs, refused)
         rows = {}
         for s, (b, p) in pairs.items():
             ans, mine = answers[s], ours(b, p, mode)

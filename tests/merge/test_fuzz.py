@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -94,3 +95,32 @@ def test_live_fuzz_against_kubectl(mode: str) -> None:
     assert n == len(seeds)
     assert not bad, f"{mode}: compose differs from kubectl on seeds {bad}"
     assert len(known) <= n // 50, Counter(known.values())
+
+
+def _chaos(r: random.Random, depth: int = 0) -> object:
+    """Any JSON-like value, with directive keys, int keys and odd scalars mixed in."""
+    roll = r.random()
+    if depth > 4 or roll < 0.35:
+        return r.choice([None, 0, 1, -1, 2.5, True, False, "", "x", "1", "name", "$patch", "delete", "replace"])
+    if roll < 0.65:
+        keys = ["name", "image", "env", "containers", "value", "$patch", "$retainKeys", "ports", "containerPort",
+                "protocol", "$setElementOrder/env", "$deleteFromPrimitiveList/args", "args", 1, "metadata"]
+        return {r.choice(keys): _chaos(r, depth + 1) for _ in range(r.randint(0, 4))}
+    return [_chaos(r, depth + 1) for _ in range(r.randint(0, 4))]
+
+
+@pytest.mark.parametrize("mode", ["server", "kustomize"])
+def test_hostile_pairs_raise_only_merge_error(mode: str) -> None:
+    """Arbitrary trees grafted into valid objects: a result or a MergeError, inputs untouched."""
+    import random
+
+    results = Counter()
+    for seed in range(400):
+        r = random.Random(seed)
+        base, patch = fuzz.pair(seed, mode)
+        for doc in (base, patch):
+            spec = fuzz._pod_spec_of(doc)
+            target = spec if spec is not None else doc
+            target[r.choice(["containers", "volumes", "env", "x", "metadata"])] = _chaos(r)
+        results[fuzz.ours(base, patch, mode)[0]] += 1  # asserts: MergeError only, no mutation
+    assert results["ok"] and results["error"], results
