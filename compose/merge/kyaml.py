@@ -282,6 +282,8 @@ def append_list_node(dst: list, src: list, keys: list[str], path: Path) -> list:
 class KyamlMerge:
     """One merge: ``walk([dest, origin], schema)`` as kyaml's Walker does."""
 
+    fast = True  # the linear path for simple keyed lists (tests compare it with the general one)
+
     def walk(self, sources: list, schema: Field | None, path: Path) -> Any:
         kind = next((k for k in map(_kind, sources) if k is not None), None)
         if kind is not None:
@@ -367,10 +369,59 @@ class KyamlMerge:
                     raise MergeError(f"map: {item!r} does not contain declared merge key: {keys[0]}",
                                      path=path + (n,))
         sources = [dest, origin]
+        if self.fast:
+            done = self.unique_keys_merge(sources, keys, schema, path)
+            if done is not None:
+                return done
         values = self.element_values(sources, keys)
         if values or keys:
             return self.set_elements(sources, values, keys, dest, schema, path)
         return self.set_elements(sources, self.primitive_values(sources), [""], dest, schema, path)
+
+    def unique_keys_merge(self, sources: list, keys: list[str], schema: Field, path: Path) -> list | None:
+        """What :meth:`set_elements` gives, in linear time, when it is simple: one key (or
+        none, for primitives), every item holds it as a non-empty scalar, no key twice in
+        a list. ``None`` when the list is not that simple (then the general code runs).
+
+        Walking each key's pair of items in turn, deleting the emptied ones and putting
+        the base's items back by key (``appendListNode``) comes down to: the keys in
+        patch-then-base order, each giving the base's item if it still has one, else the
+        walked item.
+        """
+        if len(keys) > 1:
+            return None
+        key = keys[0] if keys else None
+        maps: list[dict[str, Any]] = []
+        for src in sources:
+            found: dict[str, Any] = {}
+            for item in src if isinstance(src, list) else ():
+                if key is None:
+                    if isinstance(item, (dict, list)) or item is None:
+                        return None
+                    t = text(item)
+                else:
+                    if not isinstance(item, dict) or _kind(item.get(key)) != "scalar":
+                        return None
+                    t = text(item[key])
+                if t == "" or t in found:
+                    return None
+                found[t] = item
+            maps.append(found)
+        dest_map, origin_map = maps
+        order = list(origin_map) + [t for t in dest_map if t not in origin_map]
+        elem_schema = Field("object", shape=schema.shape) if schema.shape is not None else None
+        out = []
+        for t in order:
+            val = self.walk([dest_map.get(t, MISSING), origin_map.get(t, MISSING)], elem_schema, path + (t,))
+            if _empty_map(val):
+                dest_map.pop(t, None)
+                continue
+            if key is not None and isinstance(val, dict) and key not in val:
+                val[key] = _from_text(t)
+            out.append(dest_map.get(t, val))
+        dest = sources[0]
+        dest[:] = out
+        return dest
 
     def new_list_directives(self, origin: list, path: Path) -> None:
         """Deliberate difference: in a keyed list the base lacks, a ``{$patch: replace}``

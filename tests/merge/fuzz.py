@@ -37,6 +37,8 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
 
+from compose.errors import MergeError  # noqa: E402
+
 RECORDED = Path(__file__).with_name("fuzz_recorded.json")
 GENERATOR_VERSION = 3
 FIXED_SEEDS = {"server": range(0, 300), "kustomize": range(0, 400)}
@@ -488,7 +490,6 @@ def answer_digest(status: str, value: Any) -> str:
 
 def ours(base: dict, patch: dict, mode: str) -> tuple[str, Any]:
     """compose's answer; raises AssertionError on a foreign exception or a mutated input."""
-    from compose.errors import MergeError
     from compose.merge import strategic_merge
 
     before = copy.deepcopy((base, patch))

@@ -124,3 +124,19 @@ def test_hostile_pairs_raise_only_merge_error(mode: str) -> None:
             target[r.choice(["containers", "volumes", "env", "x", "metadata"])] = _chaos(r)
         results[fuzz.ours(base, patch, mode)[0]] += 1  # asserts: MergeError only, no mutation
     assert results["ok"] and results["error"], results
+
+
+def test_kyaml_linear_path_agrees_with_the_general_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The linear path for simple keyed lists gives what the ported general code gives."""
+    from compose.merge import kyaml, strategic_merge
+
+    def run(base: dict, patch: dict) -> tuple[str, object]:
+        try:
+            return "ok", strategic_merge(base, patch, order="kustomize")
+        except fuzz.MergeError as exc:
+            return "error", str(exc)
+
+    pairs = [fuzz.pair(s, m) for m in ("server", "kustomize") for s in range(300)]
+    fast = [run(*p) for p in pairs]
+    monkeypatch.setattr(kyaml.KyamlMerge, "fast", False)
+    assert [run(*p) for p in pairs] == fast
