@@ -71,6 +71,9 @@ CLEAR: Any = _Sentinel("CLEAR")  # walk.ClearNode: remove the field
 DELETE: Any = _Sentinel("DELETE")  # ElementSetter with a nil Element: delete the matches
 
 SMP_MERGE, SMP_REPLACE, SMP_DELETE = "merge", "replace", "delete"
+# kyaml's general list merge is quadratic; lists it handles (several keys, items without
+# a key, duplicate-free fast path not applicable) are capped. About 1.5 s at the cap.
+GENERAL_LIST_BUDGET = 512
 _KIND_NAMES = {"map": "MappingNode", "seq": "SequenceNode", "scalar": "ScalarNode"}
 
 
@@ -373,6 +376,12 @@ class KyamlMerge:
             done = self.unique_keys_merge(sources, keys, schema, path)
             if done is not None:
                 return done
+        size = len(dest) + (len(origin) if isinstance(origin, list) and origin is not dest else 0)
+        if size > GENERAL_LIST_BUDGET:
+            raise MergeError(
+                f"a list of {size} items keyed by several fields, or with items lacking their key, is over "
+                f"the budget of {GENERAL_LIST_BUDGET} items of a kustomize-order merge (its cost grows with "
+                "the square of the length)", path=path)
         values = self.element_values(sources, keys)
         if values or keys:
             return self.set_elements(sources, values, keys, dest, schema, path)
@@ -380,20 +389,21 @@ class KyamlMerge:
 
     def unique_keys_merge(self, sources: list, keys: list[str], schema: Field, path: Path) -> list | None:
         """What :meth:`set_elements` gives, in linear time, when it is simple: one key (or
-        none, for primitives), every item holds it as a non-empty scalar, no key twice in
-        a list. ``None`` when the list is not that simple (then the general code runs).
+        none, for primitives) that every item holds as a non-empty scalar. ``None`` when
+        the list is not that simple (then the general code runs).
 
-        Walking each key's pair of items in turn, deleting the emptied ones and putting
+        Walking the first items of each key in turn, deleting the emptied ones and putting
         the base's items back by key (``appendListNode``) comes down to: the keys in
-        patch-then-base order, each giving the base's item if it still has one, else the
-        walked item.
+        patch-then-base order, each giving the base's last item with that key if one is
+        left, else the walked item.
         """
         if len(keys) > 1:
             return None
         key = keys[0] if keys else None
-        maps: list[dict[str, Any]] = []
-        for src in sources:
-            found: dict[str, Any] = {}
+        firsts: list[dict[str, Any]] = []
+        last: dict[str, Any] = {}
+        for n, src in enumerate(sources):
+            first: dict[str, Any] = {}
             for item in src if isinstance(src, list) else ():
                 if key is None:
                     if isinstance(item, (dict, list)) or item is None:
@@ -403,22 +413,25 @@ class KyamlMerge:
                     if not isinstance(item, dict) or _kind(item.get(key)) != "scalar":
                         return None
                     t = text(item[key])
-                if t == "" or t in found:
+                if t == "":
                     return None
-                found[t] = item
-            maps.append(found)
-        dest_map, origin_map = maps
-        order = list(origin_map) + [t for t in dest_map if t not in origin_map]
+                first.setdefault(t, item)
+                if n == 0:
+                    last[t] = item
+            firsts.append(first)
+        dest_first, origin_first = firsts
+        order = list(origin_first) + [t for t in dest_first if t not in origin_first]
         elem_schema = Field("object", shape=schema.shape) if schema.shape is not None else None
         out = []
         for t in order:
-            val = self.walk([dest_map.get(t, MISSING), origin_map.get(t, MISSING)], elem_schema, path + (t,))
+            val = self.walk([dest_first.get(t, MISSING), origin_first.get(t, MISSING)], elem_schema, path + (t,))
             if _empty_map(val):
-                dest_map.pop(t, None)
+                last.pop(t, None)
                 continue
             if key is not None and isinstance(val, dict) and key not in val:
                 val[key] = _from_text(t)
-            out.append(dest_map.get(t, val))
+            # appendListNode puts the base's items back by key: the last one with the key wins
+            out.append(last.get(t, val))
         dest = sources[0]
         dest[:] = out
         return dest

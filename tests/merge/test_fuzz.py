@@ -140,3 +140,19 @@ def test_kyaml_linear_path_agrees_with_the_general_one(monkeypatch: pytest.Monke
     fast = [run(*p) for p in pairs]
     monkeypatch.setattr(kyaml.KyamlMerge, "fast", False)
     assert [run(*p) for p in pairs] == fast
+
+
+def test_long_lists_stay_within_budget() -> None:
+    """Long single-key lists take the linear path; the quadratic general path has a cap."""
+    from compose.merge import kyaml, strategic_merge
+
+    env = [{"name": f"E{i}", "value": "v"} for i in range(5000)] + [{"name": "E0", "value": "dup"}]
+    base = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "m", "image": "a", "env": env}]}}
+    patch = {"spec": {"containers": [{"name": "m", "env": [{"name": "E1", "value": "w"}]}]}}
+    out = strategic_merge(base, patch, order="kustomize")["spec"]["containers"][0]["env"]
+    assert out[0] == {"name": "E1", "value": "w"} and out[1] == {"name": "E0", "value": "dup"} and len(out) == 5000
+    ports = [{"containerPort": i} for i in range(kyaml.GENERAL_LIST_BUDGET + 1)]
+    base["spec"]["containers"][0]["ports"] = ports
+    with pytest.raises(fuzz.MergeError, match="budget"):
+        strategic_merge(base, patch, order="kustomize")
