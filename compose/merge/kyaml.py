@@ -24,8 +24,9 @@ come out the same (each verified with ``kubectl kustomize``; the fuzzer in
   themselves".
 - A string that YAML must quote (``"1"``, ``"true"``) overwritten by a number or boolean
   stays a string (``"2"``): kyaml keeps the quoting style of the value it overwrites.
-- The object's ``metadata.annotations`` left empty is removed (kustomize's resource
-  layer clears an empty annotation map when it strips its build annotations).
+- The object's ``metadata.annotations`` left empty, or a scalar, is removed; its values
+  become strings (kustomize's resource layer reads the annotations and writes them back
+  when it strips its build annotations); the object keeps its name and kind.
 
 What compose does deliberately differently (each would put a directive or garbage into
 the output, which no API server accepts): ``$retainKeys``, ``$deleteFromPrimitiveList/<f>``
@@ -573,7 +574,11 @@ def merge(base: dict, patch: dict, shape: Shape) -> dict:
             if key not in meta and base_meta.get(key) is not None:
                 meta[key] = base_meta[key]
         notes = meta.get("annotations")
-        if isinstance(notes, dict):
+        if isinstance(notes, list):  # kustomize v5.5 panics reading it
+            raise MergeError("metadata.annotations must be a map, not a list", path=("metadata", "annotations"))
+        if notes is not None and not isinstance(notes, dict):
+            del meta["annotations"]  # read as no annotations, written back as none
+        elif isinstance(notes, dict):
             if not notes:
                 del meta["annotations"]
             else:

@@ -542,7 +542,7 @@ def kubectl_kustomize(pairs: dict[int, tuple[dict, dict]], alone: set[int] = fro
     return out
 
 
-def majority(mode: str, base: dict, patch: dict, first: tuple[str, Any], runs: int = 5) -> tuple[str, Any]:
+def majority(mode: str, base: dict, patch: dict, first: tuple[str, Any], runs: int = 11) -> tuple[str, Any]:
     """kubectl's most frequent answer over ``runs`` calls (``first`` counts as one)."""
     fn = oracle.kubectl_patch if mode == "server" else oracle.kubectl_kustomize
     answers = [first] + [_call(fn, base, patch) for _ in range(runs - 1)]
@@ -566,10 +566,12 @@ def _has_directive(doc: Any) -> bool:
 def deliberate(mode: str, mine: tuple[str, Any], theirs: tuple[str, Any]) -> str | None:
     """The documented deliberate difference a disagreement falls under, if any.
 
-    Both are kustomize-order cases where ``kubectl kustomize`` gives an output no API
-    server accepts or one that silently loses items: a ``$patch`` item left in a list
+    Kustomize-order cases where ``kubectl kustomize`` gives an output no API server
+    accepts or one that silently loses items: a ``$patch`` item left in a list
     (``[{$patch: replace}]``, see ``compose/merge/kyaml.py``), and a keyed-list patch item
     without its merge key (kustomize deletes the list's keyed items; compose refuses).
+    And one that is no merge difference: kustomize's name-reference transformer, which
+    runs after the merge, failing on a field the patch gave the wrong type.
     """
     if mode != "kustomize":
         return None
@@ -577,6 +579,10 @@ def deliberate(mode: str, mine: tuple[str, Any], theirs: tuple[str, Any]) -> str
         return "directive left in kustomize's output"
     if theirs[0] == "ok" and mine[0] == "error" and "does not contain declared merge key" in mine[1]:
         return "patch item without its merge key"
+    if theirs[0] == "error" and mine[0] == "ok" and "visit traversal on path" in theirs[1]:
+        # Not a merge difference: the merged object has a field of the wrong type where
+        # kustomize's name-reference step (after the merge) looks for a name.
+        return "kustomize's name-reference step refuses the merged object"
     return None
 
 

@@ -83,6 +83,7 @@ def test_deliberate_differences_are_recognised() -> None:
     assert fuzz.deliberate("server", ("ok", {"spec": {"volumes": []}}), ok) is None
     assert fuzz.deliberate("kustomize", ("error", "map: {} does not contain declared merge key: name"), ("ok", {}))
     assert fuzz.deliberate("kustomize", ("error", "wrong node kind"), ("ok", {})) is None
+    assert fuzz.deliberate("kustomize", ("ok", {}), ("error", "visit traversal on path: [env]"))
 
 
 @pytest.mark.slow
