@@ -28,12 +28,15 @@ come out the same (each verified with ``kubectl kustomize``; the fuzzer in
   become strings (kustomize's resource layer reads the annotations and writes them back
   when it strips its build annotations); the object keeps its name and kind.
 
-What compose does deliberately differently (each would put a directive or garbage into
-the output, which no API server accepts): ``$retainKeys``, ``$deleteFromPrimitiveList/<f>``
-and ``$setElementOrder/<f>`` are applied as the API server applies them (kyaml copies them
-through); a directive item in a keyed list the base lacks is applied (kyaml outputs
-``[{$patch: replace}]`` alone, losing the other items); an unknown ``$patch`` value is an
-error everywhere (kyaml copies it into a new map).
+What compose does deliberately differently, where kyaml would put a directive into the
+output (no API server accepts it) or silently drop items: ``$retainKeys``,
+``$deleteFromPrimitiveList/<f>`` and ``$setElementOrder/<f>`` are applied as the API
+server applies them (kyaml copies them through); a directive item in a keyed list the
+base lacks is applied (kyaml outputs ``[{$patch: replace}]`` alone, losing the other
+items); a patch item without its merge key is an error (kyaml deletes every keyed item of
+the list); an unknown ``$patch`` value is an error everywhere (kyaml copies it into a new
+map). Lists the quadratic general code must handle are capped at
+:data:`GENERAL_LIST_BUDGET` items.
 
 The port keeps kyaml's mutation in place of shared nodes; :func:`merge` works on copies.
 """
@@ -45,7 +48,6 @@ from typing import Any
 from ..errors import MergeError
 from . import directives
 from .walker import (
-    DELETE_FROM_PRIMITIVE_LIST,
     DIRECTIVE,
     RETAIN_KEYS,
     SET_ELEMENT_ORDER,
