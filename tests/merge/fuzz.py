@@ -40,8 +40,16 @@ import oracle  # noqa: E402
 from compose.errors import MergeError  # noqa: E402
 
 RECORDED = Path(__file__).with_name("fuzz_recorded.json")
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 FIXED_SEEDS = {"server": range(0, 300), "kustomize": range(0, 400)}
+
+FEATURES: set[str] | None = None  # when a set, the generator notes what it produced
+
+
+def note(feature: str) -> None:
+    if FEATURES is not None:
+        FEATURES.add(feature)
+
 
 NAMES = ["main", "side", "init", "proxy"]
 ENV_NAMES = ["HOME", "PATH", "LEVEL", "MODE"]
@@ -56,6 +64,7 @@ def _env(r: random.Random, dup: bool) -> list:
     names = r.sample(ENV_NAMES, r.randint(1, 3))
     if dup and r.random() < 0.3:
         names.append(names[0])
+        note("duplicate key in the base")
     return [{"name": n, "value": r.choice(WORDS)} for n in names]
 
 
@@ -214,10 +223,13 @@ class Patcher:
     def scalar_for(self, key: str, old: Any) -> Any:
         r = self.r
         if key in ("cpu", "memory"):
+            note("int-or-string change")
             return r.choice(["250m", 1, "2Gi", 4])  # int <-> string: both valid quantities
         if key == "targetPort":
+            note("int-or-string change")
             return r.choice([8081, "web"])
         if self.mode == "kustomize" and isinstance(old, str) and self.chance(0.2):
+            note("scalar type change")
             return r.choice([3, True, 1.5])  # a scalar of another type (kustomize checks no types)
         if isinstance(old, bool):
             return not old
@@ -234,7 +246,7 @@ class Patcher:
         r = self.r
         out: dict = {}
         keys = list(base)
-        for key in r.sample(keys, min(len(keys), r.randint(0, 3))):
+        for key in r.sample(keys, min(len(keys), r.randint(0 if depth < 2 else 1, 3))):
             if key in ("apiVersion", "kind", "name") and depth <= 1:
                 continue
             if key_path[-1:] == ("metadata",) and key == "name":
@@ -281,8 +293,10 @@ class Patcher:
         r = self.r
         roll = r.random()
         if roll < 0.08:
+            note("null")
             return None
         if self.mode == "kustomize" and roll < 0.11:
+            note("kind change")
             return self.kind_change(value)
         if isinstance(value, dict):
             if not value and r.random() < 0.5:
@@ -316,9 +330,11 @@ class Patcher:
             mkey = "port"
         out: list = []
         style = r.random()
-        if style < 0.15:  # reorder only
+        if style < 0.12:  # reorder only
+            note("reorder-only list")
             out = [{mkey: i[mkey]} for i in reversed(items) if mkey in i]
-        elif style < 0.25:  # new items only
+        elif style < 0.3:  # new items only
+            note("new-only list")
             out = [self.new_item(key, mkey, n) for n in range(r.randint(1, 2))]
         else:
             for item in r.sample(items, r.randint(0, len(items))):
@@ -334,13 +350,18 @@ class Patcher:
                     sub.pop("$patch", None)
                     sub.pop("$retainKeys", None)
                     sub[mkey] = item[mkey]
+                    if key == "containers" and self.chance(0.3):
+                        sub["resources"] = {"limits": {"cpu": self.scalar_for("cpu", None)}}
+                    if "port" in item and self.chance(0.3):
+                        sub["targetPort"] = self.scalar_for("targetPort", None)
                     if key == "ports" and "protocol" in item and self.chance(0.3):
                         sub["protocol"] = item["protocol"]
                     out.append(sub)
             if self.chance(0.4):
                 out.insert(r.randint(0, len(out)), self.new_item(key, mkey, 0))
-            if self.chance(0.1) and out:
+            if self.chance(0.2) and out:
                 out.append(copy.deepcopy(out[0]))
+                note("duplicate key in the patch")
         if self.chance(0.08):
             out.insert(r.randint(0, len(out)), {"$patch": "replace"})
         if self.chance(0.03):
@@ -444,6 +465,17 @@ def _pod_spec_of(doc: dict, create: bool = False) -> dict | None:
             node[key] = {}
         node = node[key]
     return node if isinstance(node, dict) else None
+
+
+def features(seed: int, mode: str) -> set[str]:
+    """What the generator put into one seed's pair (for the coverage test)."""
+    global FEATURES
+    FEATURES = set()
+    try:
+        pair(seed, mode)
+        return FEATURES
+    finally:
+        FEATURES = None
 
 
 def pair(seed: int, mode: str) -> tuple[dict, dict]:

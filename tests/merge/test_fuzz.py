@@ -67,6 +67,14 @@ def test_fixed_seeds_cover_the_patch_language(mode: str) -> None:
         wanted += ['"$retainKeys"', '"$deleteFromPrimitiveList/', '"$setElementOrder/']
     for needle in wanted:
         assert needle in text, needle
+    seen: Counter = Counter()
+    for s in fuzz.FIXED_SEEDS[mode]:
+        seen.update(fuzz.features(s, mode))
+    wanted_features = {"duplicate key in the base", "duplicate key in the patch", "null", "reorder-only list",
+                       "new-only list", "int-or-string change"}
+    if mode == "kustomize":
+        wanted_features |= {"kind change", "scalar type change"}
+    assert all(seen[f] >= 3 for f in wanted_features), seen
     kinds = {fuzz.pair(s, mode)[0]["kind"] for s in fuzz.FIXED_SEEDS[mode]}
     assert kinds == {"Job", "CronJob", "Pod", "Deployment", "StatefulSet", "DaemonSet", "Service", "ConfigMap",
                      "Role"}
