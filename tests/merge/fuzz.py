@@ -317,17 +317,17 @@ class Patcher:
                 vals = vals + vals[:1]
             return vals
         if key not in KEYED or not items or not all(isinstance(i, dict) for i in items):
-            # atomic list: replaced whole, sometimes by a list holding a $patch item
+            # an atomic list (or one not worth keying): replaced whole, by one of its items,
+            # an empty list, a word, or a list holding only a $patch item
+            first = items[0] if items else None
             if self.chance(0.1):
-                return [{"$patch": "replace"}] if isinstance(items[0] if items else None, dict) else [r.choice(WORDS)]
-            return [copy.deepcopy(items[0])] if items and self.chance(0.5) else [r.choice(WORDS)] \
-                if not items or not isinstance(items[0], dict) else []
-        mkey = KEYED[key] or ("containerPort" if key_path[-3:-2] != ("spec",) or "containerPort" in items[0]
-                              else "port")
-        if "containerPort" in items[0]:
-            mkey = "containerPort"
-        elif "port" in items[0]:
-            mkey = "port"
+                return [{"$patch": "replace"}] if isinstance(first, dict) else [r.choice(WORDS)]
+            if items and self.chance(0.5):
+                return [copy.deepcopy(first)]
+            return [] if isinstance(first, dict) else [r.choice(WORDS)]
+        mkey = KEYED[key]
+        if mkey is None:  # ports: a container's or a Service's
+            mkey = "containerPort" if "containerPort" in items[0] else "port"
         out: list = []
         style = r.random()
         if style < 0.12:  # reorder only
@@ -490,8 +490,6 @@ def pair(seed: int, mode: str) -> tuple[dict, dict]:
     for k in ("apiVersion", "kind"):
         patch.pop(k, None)
     if mode == "server":
-        patch["kind"] = base["kind"]
-        patch.pop("kind")
         _server_directives(r, base, patch)
         if r.random() < 0.02 and isinstance(patch.setdefault("metadata", {}), dict):
             patch["metadata"]["$setElementOrder/labels"] = [{"name": "x"}]
