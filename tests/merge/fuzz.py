@@ -585,12 +585,16 @@ def same(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
     return a[0] == b[0] and (a[0] == "error" or a[1] == b[1])
 
 
-def _has_directive(doc: Any) -> bool:
-    if isinstance(doc, dict):
-        return any(isinstance(k, str) and k.startswith("$") for k in doc) or any(map(_has_directive, doc.values()))
-    if isinstance(doc, list):
-        return any(map(_has_directive, doc))
-    return False
+def _graft_replace_lists(theirs: Any, mine: Any) -> Any:
+    """kubectl's answer with each ``[{$patch: replace}]`` list taken from compose's answer:
+    equal to compose's answer when that list is the only difference."""
+    if theirs == [{"$patch": "replace"}]:
+        return mine
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        return {k: _graft_replace_lists(v, mine.get(k)) for k, v in theirs.items()}
+    if isinstance(theirs, list) and isinstance(mine, list) and len(theirs) == len(mine):
+        return [_graft_replace_lists(a, b) for a, b in zip(theirs, mine)]
+    return theirs
 
 
 def deliberate(mode: str, mine: tuple[str, Any], theirs: tuple[str, Any]) -> str | None:
@@ -605,8 +609,8 @@ def deliberate(mode: str, mine: tuple[str, Any], theirs: tuple[str, Any]) -> str
     """
     if mode != "kustomize":
         return None
-    if theirs[0] == "ok" and mine[0] == "ok" and _has_directive(theirs[1]) and not _has_directive(mine[1]):
-        return "directive left in kustomize's output"
+    if theirs[0] == "ok" and mine[0] == "ok" and _graft_replace_lists(theirs[1], mine[1]) == mine[1]:
+        return "[{$patch: replace}] left in kustomize's output"
     if theirs[0] == "ok" and mine[0] == "error" and "does not contain declared merge key" in mine[1]:
         return "patch item without its merge key"
     if theirs[0] == "error" and mine[0] == "ok" and "visit traversal on path" in theirs[1]:
@@ -741,6 +745,7 @@ def main(argv: list[str]) -> None:  # pragma: no cover - maintenance tool
         n, bad, known = live(mode, range(lo, hi))
         print(f"{mode}: {n} pairs, {n - len(bad) - len(known)} match, {len(known)} deliberate differences "
               f"({dict(Counter(known.values()))}), {len(bad)} mismatches: {bad}")
+        print("deliberate:", sorted(known.items()))
     elif argv[:1] == ["show"]:
         mode, seed = argv[1], int(argv[2])
         b, p = pair(seed, mode)

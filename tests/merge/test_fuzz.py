@@ -86,9 +86,10 @@ def test_pairs_are_deterministic() -> None:
 
 
 def test_deliberate_differences_are_recognised() -> None:
-    ok = ("ok", {"spec": {"volumes": [{"$patch": "replace"}]}})
-    assert fuzz.deliberate("kustomize", ("ok", {"spec": {"volumes": []}}), ok)
-    assert fuzz.deliberate("server", ("ok", {"spec": {"volumes": []}}), ok) is None
+    ok = ("ok", {"spec": {"volumes": [{"$patch": "replace"}], "x": 1}})
+    assert fuzz.deliberate("kustomize", ("ok", {"spec": {"volumes": [{"name": "a"}], "x": 1}}), ok)
+    assert fuzz.deliberate("kustomize", ("ok", {"spec": {"volumes": [{"name": "a"}], "x": 2}}), ok) is None
+    assert fuzz.deliberate("server", ("ok", {"spec": {"volumes": []}, "x": 1}), ok) is None
     assert fuzz.deliberate("kustomize", ("error", "map: {} does not contain declared merge key: name"), ("ok", {}))
     assert fuzz.deliberate("kustomize", ("error", "wrong node kind"), ("ok", {})) is None
     assert fuzz.deliberate("kustomize", ("ok", {}), ("error", "visit traversal on path: [env]"))
