@@ -142,6 +142,11 @@ def apply_set_element_order(
             merged = walker.rules.new_value(patch_list, field, fpath, True)
         elif found_orig and found_patch:
             merged = walker.rules.merge_list(walker, list(orig_list), patch_list, field, fpath, False)
+            if spec.merge and key is None and orig_list and patch_list and jtype(orig_list[0]) != "map":
+                # the server's dedup writes through into the base's list (see go_append_dedup)
+                from .server import go_append_dedup
+
+                orig_list = go_append_dedup(orig_list, patch_list)[1]
         else:
             continue
         if not (orig_list or patch_list):

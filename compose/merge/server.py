@@ -250,7 +250,7 @@ class ServerRules(Rules):
             return original
         kind = element_type(path, original, patch)
         if kind != "map":
-            merged = dedup(original + patch)
+            merged, original = go_append_dedup(original, patch)
             return self.order_list(merged, patch, original, None)
         if not spec.keys:
             raise MergeError("cannot merge lists without merge key", path=path)
@@ -315,6 +315,43 @@ class ServerRules(Rules):
         patch_items = sort_by(patch_items, order, key_of)
         server_only = sort_by(server_only, original, key_of)
         return interleave(patch_items, server_only, original, key_of)
+
+
+def go_cap(n: int) -> int:
+    """The capacity of a Go ``[]interface{}`` grown by appending ``n`` items one by one
+    (``encoding/json`` decodes arrays so): 0, 1, 2, 4, 8, ... up to 512, then about 1.25x
+    (past 512 Go also rounds to its size classes, which this leaves out)."""
+    cap = 0
+    while cap < n:  # one growslice per append that finds the array full
+        cap = max(cap + 1, 2 * cap) if cap < 256 else cap + (cap + 3 * 256) // 4
+        if cap <= 512:  # 16-byte items: Go's size classes are powers of two up to 8 KiB
+            cap = 1 << (cap - 1).bit_length()
+    return cap
+
+
+def go_append_dedup(original: list, patch: list) -> tuple[list, list]:
+    """``deduplicateScalars(append(original, patch...))`` with Go's slice aliasing.
+
+    The server's dedup moves the last item into each duplicate's place. When ``original``
+    had room for the patch's items (its capacity, see :func:`go_cap`), ``append`` wrote
+    into its array, and those moves show through ``original``, which the server then uses
+    to order the result: a base with duplicate finalizers orders differently depending on
+    its length. Returns the merged items and ``original`` as the server sees it afterwards.
+    """
+    s = list(original) + list(patch)
+    length = len(s) - 1
+    i = 0
+    while i < length:
+        j = i + 1
+        while j <= length:
+            if tkey(s[i]) == tkey(s[j]):
+                s[j] = s[length]
+                length -= 1
+                j -= 1
+            j += 1
+        i += 1
+    shared = len(original) + len(patch) <= go_cap(len(original))
+    return s[: length + 1], (s[: len(original)] if shared else original)
 
 
 def dedup(items: list) -> list:
