@@ -8,15 +8,15 @@ Public API:
 - :func:`ecs_merge` — strategic merge of ECS ``RegisterTaskDefinition`` inputs.
 - :func:`run_task_merge` — strategic merge of ECS ``RunTask`` inputs.
 
-**Deliberate differences from kustomize.** kustomize v5.5 copies ``$retainKeys``,
+**order="kustomize"** is a port of kyaml's walker and merge visitor
+(:mod:`compose.merge.kyaml`), so it gives what ``kubectl kustomize`` gives, odd corners
+included, except where kustomize would output a spec no API server accepts or silently
+drop items. Deliberate differences: kustomize v5.5 copies ``$retainKeys``,
 ``$deleteFromPrimitiveList/<field>`` and ``$setElementOrder/<field>`` into its output
-unprocessed, where no API server accepts them. compose applies them as the API server
-does under both orders. Where kustomize would put a ``$patch`` directive into its output
-(a ``{$patch: replace}`` item in a keyed list the base lacks, which kustomize outputs
-alone, dropping the other items; an unknown ``$patch`` value in a new map), compose
-applies the directive or refuses the patch. A list item without its merge key is an
-error. Everything else under ``order="kustomize"`` matches ``kubectl kustomize`` (see
-:mod:`compose.merge.kustomize` for the rules).
+unprocessed, compose applies them as the API server does; a ``{$patch: replace}`` item in
+a keyed list the base lacks (kustomize outputs it alone, dropping the other items) is
+applied; a patch item without its merge key (kustomize deletes every keyed item of the
+list) and an unknown ``$patch`` value are errors.
 
 **Directives in new values.** Under ``order="server"`` a value the base lacks loses every
 map that carries ``$patch`` (so ``[{$patch: replace}, {name: x}]`` on a new list gives

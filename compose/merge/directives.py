@@ -43,7 +43,7 @@ def _target(key: str, prefix: str, what: str, path: Path) -> str:
 
 def delete_list_target(key: str, path: Path) -> str | None:
     """The field named by a ``$deleteFromPrimitiveList/<field>`` key, else None."""
-    if not key.startswith(DELETE_FROM_PRIMITIVE_LIST):
+    if not isinstance(key, str) or not key.startswith(DELETE_FROM_PRIMITIVE_LIST):
         return None
     return _target(key, DELETE_FROM_PRIMITIVE_LIST, "primitive list", path)
 
@@ -57,7 +57,7 @@ def apply_retain_keys(original: dict, patch: dict, path: Path) -> None:
         raise MergeError("invalid patch format of retainKeys: not a list", path=path + (RETAIN_KEYS,))
     wanted = {tkey(k) for k in keep}
     for key, value in patch.items():
-        if value is None or key.startswith((DELETE_FROM_PRIMITIVE_LIST, SET_ELEMENT_ORDER)):
+        if value is None or isinstance(key, str) and key.startswith((DELETE_FROM_PRIMITIVE_LIST, SET_ELEMENT_ORDER)):
             continue
         if tkey(key) not in wanted:
             raise MergeError(
@@ -110,13 +110,19 @@ def apply_set_element_order(
     patch so the field loop does not merge it again; ``order_fn`` is the API server's
     ordering (:meth:`ServerRules.order_list`).
     """
-    for skey in [k for k in patch if k.startswith(SET_ELEMENT_ORDER)]:
+    for skey in [k for k in patch if isinstance(k, str) and k.startswith(SET_ELEMENT_ORDER)]:
         order = patch.pop(skey)
         where = path + (skey,)
         if not isinstance(order, list):
             raise MergeError("invalid patch format of setElementOrder list: not a list", path=where)
         name = _target(skey, SET_ELEMENT_ORDER, "setElementOrder list", path)
         fpath = path + (name,)
+        field = shape.field(name)
+        if field is None:
+            field = walker.rules.unknown_field(shape, name, fpath)
+        if field.kind not in ("list", "any"):
+            # The server looks the field up as a slice first (LookupPatchMetadataForSlice).
+            raise MergeError("expected slice or array type, but got: struct", path=where)
         found_orig, found_patch = name in original, name in patch
         orig_list = original.get(name)
         patch_list = patch.get(name)
@@ -124,9 +130,6 @@ def apply_set_element_order(
             raise MergeError(f"{name} is not a list in the base", path=fpath)
         if found_patch and not isinstance(patch_list, list):
             raise MergeError(f"{name} is not a list in the patch", path=fpath)
-        field = shape.field(name)
-        if field is None:
-            field = walker.rules.unknown_field(shape, name, fpath)
         spec = field.list
         key = spec.keys[0] if spec.merge and spec.keys else None
         if key is None and any(jtype(i) == "map" for i in order):
@@ -135,9 +138,15 @@ def apply_set_element_order(
         if found_orig and not found_patch:
             merged = orig_list
         elif found_patch and not found_orig:
-            merged = patch_list
+            # A list the base lacks is a new value: its directives go (removeDirectives).
+            merged = walker.rules.new_value(patch_list, field, fpath, True)
         elif found_orig and found_patch:
             merged = walker.rules.merge_list(walker, list(orig_list), patch_list, field, fpath, False)
+            if spec.merge and key is None and orig_list and patch_list and jtype(orig_list[0]) != "map":
+                # the server's dedup writes through into the base's list (see go_append_dedup)
+                from .server import go_append_dedup
+
+                orig_list = go_append_dedup(orig_list, patch_list)[1]
         else:
             continue
         if not (orig_list or patch_list):

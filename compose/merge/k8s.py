@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..errors import MergeError
-from .kustomize import KustomizeRules
 from .server import ServerRules
 from .walker import ANY, SCHEMALESS, Field, Path, Shape, Walker
 
@@ -21,10 +20,8 @@ class _SchemalessServerRules(ServerRules):
 
 
 _WALKERS = {
-    ("server", True): Walker(ServerRules()),
-    ("server", False): Walker(_SchemalessServerRules()),
-    ("kustomize", True): Walker(KustomizeRules()),
-    ("kustomize", False): Walker(KustomizeRules()),
+    True: Walker(ServerRules()),
+    False: Walker(_SchemalessServerRules()),
 }
 
 
@@ -61,9 +58,14 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
     from .schema import kind_definition, shape
 
     definition = kind_definition(base.get("apiVersion"), base.get("kind"))
-    walker = _WALKERS[(order, definition is not None)]
     root = shape(definition, order) if definition is not None else SCHEMALESS
     try:
-        return walker.merge(base, patch, root)
+        if order == "kustomize":
+            from . import kyaml
+
+            if not isinstance(patch, Mapping):
+                raise MergeError(f"the patch must be a mapping, not {type(patch).__name__}")
+            return kyaml.merge(base, patch, root)
+        return _WALKERS[definition is not None].merge(base, patch, root)
     except RecursionError as exc:
         raise MergeError("the document is nested too deeply to merge") from exc

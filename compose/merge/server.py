@@ -75,11 +75,114 @@ def interleave(patch_items: list, server_only: list, server_order: list, key_of:
 
 
 def sort_by(items: list, order: list, key_of: Any) -> list:
-    """Stable-sort ``items`` by their position in ``order`` (all of them are in it)."""
+    """``normalizeSliceOrder``: sort ``items`` by their position in ``order``.
+
+    The API server sorts with Go's ``sort.SliceStable`` and a comparator that says "less"
+    whenever either item is missing from ``order``; that is not an ordering, so items
+    missing from ``order`` move in the way Go's algorithm moves them (an empty
+    ``$setElementOrder`` reverses the new items and puts them after the others). This
+    ports the algorithm exactly, so the result is the server's.
+    """
     index: dict[Any, int] = {}
     for i, item in enumerate(order):
         index.setdefault(key_of(item), i)
-    return sorted(items, key=lambda it: index.get(key_of(it), len(order)))
+    data = list(items)
+    pos = [index.get(key_of(it), -1) for it in data]
+
+    def less(i: int, j: int) -> bool:
+        return pos[i] < 0 or pos[j] < 0 or pos[i] < pos[j]
+
+    def swap(i: int, j: int) -> None:
+        data[i], data[j] = data[j], data[i]
+        pos[i], pos[j] = pos[j], pos[i]
+
+    go_stable_sort(len(data), less, swap)
+    return data
+
+
+def go_stable_sort(n: int, less: Any, swap: Any) -> None:
+    """Go's ``sort.Stable`` (insertion sort in blocks of 20, then SymMerge), step for step."""
+
+    def insertion(a: int, b: int) -> None:
+        for i in range(a + 1, b):
+            j = i
+            while j > a and less(j, j - 1):
+                swap(j, j - 1)
+                j -= 1
+
+    def swap_range(a: int, b: int, k: int) -> None:
+        for i in range(k):
+            swap(a + i, b + i)
+
+    def rotate(a: int, m: int, b: int) -> None:
+        i, j = m - a, b - m
+        while i != j:
+            if i > j:
+                swap_range(m - i, m, j)
+                i -= j
+            else:
+                swap_range(m - i, m + j - i, i)
+                j -= i
+        swap_range(m - i, m, i)
+
+    def sym_merge(a: int, m: int, b: int) -> None:
+        if m - a == 1:
+            i, j = m, b
+            while i < j:
+                h = (i + j) // 2
+                if less(h, a):
+                    i = h + 1
+                else:
+                    j = h
+            for k in range(a, i - 1):
+                swap(k, k + 1)
+            return
+        if b - m == 1:
+            i, j = a, m
+            while i < j:
+                h = (i + j) // 2
+                if not less(m, h):
+                    i = h + 1
+                else:
+                    j = h
+            for k in range(m, i, -1):
+                swap(k, k - 1)
+            return
+        mid = (a + b) // 2
+        n2 = mid + m
+        if m > mid:
+            start, r = n2 - b, mid
+        else:
+            start, r = a, m
+        p = n2 - 1
+        while start < r:
+            c = (start + r) // 2
+            if not less(p - c, c):
+                start = c + 1
+            else:
+                r = c
+        end = n2 - start
+        if start < m < end:
+            rotate(start, m, end)
+        if a < start < mid:
+            sym_merge(a, start, mid)
+        if mid < end < b:
+            sym_merge(mid, end, b)
+
+    block = 20
+    a, b = 0, block
+    while b <= n:
+        insertion(a, b)
+        a, b = b, b + block
+    insertion(a, n)
+    while block < n:
+        a, b = 0, 2 * block
+        while b <= n:
+            sym_merge(a, a + block, b)
+            a, b = b, b + 2 * block
+        if a + block < n:
+            sym_merge(a, a + block, n)
+        block *= 2
 
 
 def element_type(path: Path, *lists: list) -> str | None:
@@ -136,7 +239,9 @@ class ServerRules(Rules):
                    delete_list: bool) -> Any:
         spec = field.list
         if delete_list:
-            # The server filters even a list whose strategy is not merge.
+            # The server filters even a list whose strategy is not merge; the values
+            # must have the list's element type.
+            element_type(path, original, patch)
             drop = {tkey(v) for v in patch}
             return [v for v in original if tkey(v) not in drop]
         if not spec.merge:
@@ -145,7 +250,7 @@ class ServerRules(Rules):
             return original
         kind = element_type(path, original, patch)
         if kind != "map":
-            merged = dedup(original + patch)
+            merged, original = go_append_dedup(original, patch)
             return self.order_list(merged, patch, original, None)
         if not spec.keys:
             raise MergeError("cannot merge lists without merge key", path=path)
@@ -210,6 +315,43 @@ class ServerRules(Rules):
         patch_items = sort_by(patch_items, order, key_of)
         server_only = sort_by(server_only, original, key_of)
         return interleave(patch_items, server_only, original, key_of)
+
+
+def go_cap(n: int) -> int:
+    """The capacity of a Go ``[]interface{}`` grown by appending ``n`` items one by one
+    (``encoding/json`` decodes arrays so): 0, 1, 2, 4, 8, ... up to 512, then about 1.25x
+    (past 512 Go also rounds to its size classes, which this leaves out)."""
+    cap = 0
+    while cap < n:  # one growslice per append that finds the array full
+        cap = max(cap + 1, 2 * cap) if cap < 256 else cap + (cap + 3 * 256) // 4
+        if cap <= 512:  # 16-byte items: Go's size classes are powers of two up to 8 KiB
+            cap = 1 << (cap - 1).bit_length()
+    return cap
+
+
+def go_append_dedup(original: list, patch: list) -> tuple[list, list]:
+    """``deduplicateScalars(append(original, patch...))`` with Go's slice aliasing.
+
+    The server's dedup moves the last item into each duplicate's place. When ``original``
+    had room for the patch's items (its capacity, see :func:`go_cap`), ``append`` wrote
+    into its array, and those moves show through ``original``, which the server then uses
+    to order the result: a base with duplicate finalizers orders differently depending on
+    its length. Returns the merged items and ``original`` as the server sees it afterwards.
+    """
+    s = list(original) + list(patch)
+    length = len(s) - 1
+    i = 0
+    while i < length:
+        j = i + 1
+        while j <= length:
+            if tkey(s[i]) == tkey(s[j]):
+                s[j] = s[length]
+                length -= 1
+                j -= 1
+            j += 1
+        i += 1
+    shared = len(original) + len(patch) <= go_cap(len(original))
+    return s[: length + 1], (s[: len(original)] if shared else original)
 
 
 def dedup(items: list) -> list:

@@ -202,9 +202,13 @@ class Walker:
             if done is not None:
                 return done
         rules.before_fields(self, original, patch, shape, path)
-        for key, pval in list(patch.items()):
+        # ``$deleteFromPrimitiveList/<f>`` before ``<f>``: the API server walks the patch in
+        # Go map order, which is random; deleting first is its majority answer (its keys
+        # sort first, and Go's iteration mostly starts at the first slot).
+        items = sorted(patch.items(), key=lambda kv: not str(kv[0]).startswith(DELETE_FROM_PRIMITIVE_LIST))
+        for key, pval in items:
             delete_list = False
-            target = rules.delete_list_prefix(key, path) if key.startswith("$") else None
+            target = rules.delete_list_prefix(key, path) if isinstance(key, str) and key.startswith("$") else None
             if target is not None:
                 key, delete_list = target, True
             if pval is None:

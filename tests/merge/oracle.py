@@ -123,6 +123,18 @@ def uses_server_only_directives(doc: Any) -> bool:
     return False
 
 
+def _message(stderr: str) -> str:
+    """The useful line of a tool's error: kubectl kustomize wraps it in a log record."""
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line or (line.startswith("E") and "command failed" in line and line.endswith("err=<")):
+            continue
+        if "command failed" in line and 'err="' in line:
+            line = line.split('err="', 1)[1]
+        return line.strip('"')[:200]
+    return ""
+
+
 def load_cases(kind: str) -> list[tuple[str, dict]]:
     return [(p.stem, yaml.safe_load(p.read_text())) for p in sorted((CASES / kind).glob("*.yaml"))]
 
@@ -154,7 +166,7 @@ def record(names: list[str]) -> None:  # pragma: no cover - maintenance tool
                     got = kubectl_kustomize(base, patch)
                 case[f"expected_{mode}"] = got
             except Exception as exc:  # noqa: BLE001 - record what the tool said
-                case[f"error_{mode}"] = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+                case[f"error_{mode}"] = _message(str(exc)) or type(exc).__name__
         path.write_text(_dump(case))
         print("recorded", path.name, file=sys.stderr)
 

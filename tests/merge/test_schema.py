@@ -58,15 +58,17 @@ def test_import_is_lazy_and_light() -> None:
     assert out == "True False"
 
 
-def test_table_loads_in_a_few_ms() -> None:
+def test_table_loads_once_and_is_shared() -> None:
+    """Loaded on first use, then shared (its load time belongs in a bench script, not here:
+    a timed assertion fails on a loaded machine)."""
     out = _fresh(
         """
-        import time
         from compose.merge import schema
-        t = time.perf_counter(); schema.table(); print(time.perf_counter() - t)
+        first = schema.table()
+        print(schema._table is first, schema.table() is first, len(first["kinds"]) > 50)
         """
     )
-    assert float(out) < 0.05  # measured ~2-3 ms; generous for a loaded CI machine
+    assert out == "True True True"
 
 
 def test_generator_cli_writes_a_file(tmp_path) -> None:
