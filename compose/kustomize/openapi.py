@@ -17,8 +17,8 @@ name reference, ``x-kubernetes-label-selector`` a commonLabels field,
 ``x-kubernetes-annotation`` a commonAnnotations field, ``x-kubernetes-identity`` a namePrefix
 field (each extension's value must be a string, as Kustomize reads them).
 
-The merge itself is :mod:`compose.merge`'s walker and rules; this module only supplies the
-shapes (which fields are maps, keyed lists, atomic lists) from the custom schema.
+The merge itself is :mod:`compose.merge`'s (the kyaml port for the kustomize order, the walker
+and server rules for the server order); this module only supplies the shapes (which fields are maps, keyed lists, atomic lists) from the custom schema.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import KustomizationError, MergeError
-from ..merge.kustomize import KustomizeRules
+from ..merge import kyaml
 from ..merge.server import ServerRules
 from ..merge.walker import ANY, ATOMIC_LIST, MAP_VALUES, SCALAR, SCHEMALESS, Field, ListSpec, Path, Shape, Walker
 from .transformers.config import TransformerConfig, merge_specs
@@ -44,8 +44,6 @@ class _SchemalessServer(ServerRules):
 _WALKERS = {
     ("server", True): Walker(ServerRules()),
     ("server", False): Walker(_SchemalessServer()),
-    ("kustomize", True): Walker(KustomizeRules()),
-    ("kustomize", False): Walker(KustomizeRules()),
 }
 
 
@@ -157,9 +155,10 @@ class CustomSchema:
         root: Shape = SCHEMALESS
         if name is not None and isinstance(self.defs.get(name), Mapping):
             root = self.shape(name, self.defs[name])
-        walker = _WALKERS[(order, name is not None)]
         try:
-            return walker.merge(base, patch, root)
+            if order == "kustomize":
+                return kyaml.merge(dict(base), dict(patch), root)
+            return _WALKERS[(order, name is not None)].merge(base, patch, root)
         except RecursionError as exc:
             raise MergeError("the document is nested too deeply to merge") from exc
 
