@@ -27,26 +27,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import KustomizationError, MergeError
-from ..merge.kustomize import KustomizeRules
-from ..merge.server import ServerRules
-from ..merge.walker import ANY, ATOMIC_LIST, MAP_VALUES, SCALAR, SCHEMALESS, Field, ListSpec, Path, Shape, Walker
+from ..merge.k8s import merge_shaped
+from ..merge.walker import ATOMIC_LIST, MAP_VALUES, SCALAR, SCHEMALESS, Field, ListSpec, Shape
 from .transformers.config import TransformerConfig, merge_specs
 from .transformers.fieldspecs import FieldSpec, NameBackReference
 
 __all__ = ["CustomSchema", "crd_config"]
-
-
-class _SchemalessServer(ServerRules):
-    def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
-        return ANY
-
-
-_WALKERS = {
-    ("server", True): Walker(ServerRules()),
-    ("server", False): Walker(_SchemalessServer()),
-    ("kustomize", True): Walker(KustomizeRules()),
-    ("kustomize", False): Walker(KustomizeRules()),
-}
 
 
 def _error(message: str, file: str) -> KustomizationError:
@@ -157,11 +143,7 @@ class CustomSchema:
         root: Shape = SCHEMALESS
         if name is not None and isinstance(self.defs.get(name), Mapping):
             root = self.shape(name, self.defs[name])
-        walker = _WALKERS[(order, name is not None)]
-        try:
-            return walker.merge(base, patch, root)
-        except RecursionError as exc:
-            raise MergeError("the document is nested too deeply to merge") from exc
+        return merge_shaped(base, patch, root, order=order, known=name is not None)  # type: ignore[arg-type]
 
 
 # --- crds: ------------------------------------------------------------------------------------------
