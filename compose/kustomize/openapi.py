@@ -17,8 +17,8 @@ name reference, ``x-kubernetes-label-selector`` a commonLabels field,
 ``x-kubernetes-annotation`` a commonAnnotations field, ``x-kubernetes-identity`` a namePrefix
 field (each extension's value must be a string, as Kustomize reads them).
 
-The merge itself is :mod:`compose.merge`'s (the kyaml port for the kustomize order, the walker
-and server rules for the server order); this module only supplies the shapes (which fields are maps, keyed lists, atomic lists) from the custom schema.
+The merge itself is :mod:`compose.merge`'s walker and rules; this module only supplies the
+shapes (which fields are maps, keyed lists, atomic lists) from the custom schema.
 """
 
 from __future__ import annotations
@@ -27,24 +27,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import KustomizationError, MergeError
-from ..merge import kyaml
-from ..merge.server import ServerRules
-from ..merge.walker import ANY, ATOMIC_LIST, MAP_VALUES, SCALAR, SCHEMALESS, Field, ListSpec, Path, Shape, Walker
+from ..merge.k8s import merge_shaped
+from ..merge.walker import ATOMIC_LIST, MAP_VALUES, SCALAR, SCHEMALESS, Field, ListSpec, Shape
 from .transformers.config import TransformerConfig, merge_specs
 from .transformers.fieldspecs import FieldSpec, NameBackReference
 
 __all__ = ["CustomSchema", "crd_config"]
-
-
-class _SchemalessServer(ServerRules):
-    def unknown_field(self, shape: Shape, key: str, path: Path) -> Field:
-        return ANY
-
-
-_WALKERS = {
-    ("server", True): Walker(ServerRules()),
-    ("server", False): Walker(_SchemalessServer()),
-}
 
 
 def _error(message: str, file: str) -> KustomizationError:
@@ -155,12 +143,7 @@ class CustomSchema:
         root: Shape = SCHEMALESS
         if name is not None and isinstance(self.defs.get(name), Mapping):
             root = self.shape(name, self.defs[name])
-        try:
-            if order == "kustomize":
-                return kyaml.merge(dict(base), dict(patch), root)
-            return _WALKERS[(order, name is not None)].merge(base, patch, root)
-        except RecursionError as exc:
-            raise MergeError("the document is nested too deeply to merge") from exc
+        return merge_shaped(base, patch, root, order=order, known=name is not None)  # type: ignore[arg-type]
 
 
 # --- crds: ------------------------------------------------------------------------------------------

@@ -59,6 +59,21 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
 
     definition = kind_definition(base.get("apiVersion"), base.get("kind"))
     root = shape(definition, order) if definition is not None else SCHEMALESS
+    return merge_shaped(base, patch, root, order=order, known=definition is not None)
+
+
+def merge_shaped(base: Mapping[str, Any], patch: Mapping[str, Any], root: Shape, *, order: Order = "server",
+                 known: bool = True) -> dict:
+    """:func:`strategic_merge` with the root :class:`Shape` given instead of looked up.
+
+    For callers with a schema of their own (a kustomization's ``openapi:``). ``known``
+    says whether the schema knows the kind: under ``order="server"`` fields a known kind
+    lacks are errors, for an unknown kind they merge.
+    """
+    if order not in ("server", "kustomize"):
+        raise MergeError(f"unknown merge order {order!r}: expected 'server' or 'kustomize'")
+    if not isinstance(base, Mapping):
+        raise MergeError("the base of a strategic merge must be a mapping")
     try:
         if order == "kustomize":
             from . import kyaml
@@ -66,6 +81,6 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
             if not isinstance(patch, Mapping):
                 raise MergeError(f"the patch must be a mapping, not {type(patch).__name__}")
             return kyaml.merge(base, patch, root)
-        return _WALKERS[definition is not None].merge(base, patch, root)
+        return _WALKERS[known].merge(base, patch, root)
     except RecursionError as exc:
         raise MergeError("the document is nested too deeply to merge") from exc
