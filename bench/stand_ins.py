@@ -1,16 +1,17 @@
-"""What compose's two hand-written stand-ins buy on `compose build DIR`, measured side by side.
+"""What compose's hand-written argv fast path buys on `compose build DIR`, measured side by side.
 
-The brief keeps a stand-in for the standard library or a maintained package only while a
-benchmark shows it pays. This one runs three variants of the same build, alternately, each a
-fresh process as a user runs it, and prints their medians and ratios:
+A stand-in for a maintained package stays only while a benchmark shows it pays. This runs two
+variants of the same build, alternately, each a fresh process as a user runs it, and prints
+their medians and ratios:
 
-- ``as shipped``: the click-free argv fast path (compose/_entry.py) and compose/_record.py;
+- ``as shipped``: the click-free argv fast path (compose/_entry.py);
 - ``click path``: the same package with ``COMPOSE_NO_FAST_PATH=1`` (the build goes through
-  click, which imports what click imports);
-- ``dataclasses``: a copy of the package whose ``_record`` is ``dataclasses.dataclass``.
+  click, which imports what click imports).
 
-Each variant runs from its own copy of the package on ``PYTHONPATH`` (same interpreter, same
-launcher), so only the stand-in differs. A ratio above 1.0 is what the stand-in saves.
+Both run from one copy of the package on ``PYTHONPATH`` (same interpreter, same launcher), so
+only the path differs. A ratio above 1.0 is what the fast path saves. (It measured a
+dataclasses stand-in, ``compose/_record.py``, the same way: 1.00 over 31 and 61 runs, so the
+stand-in was removed.)
 
     python bench/stand_ins.py [DIR] [--runs N]
 """
@@ -31,17 +32,10 @@ HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent / "compose"
 DEFAULT_DIR = HERE / "fixtures" / "job-overlay" / "overlay"
 LAUNCH = "import sys; from compose._entry import main; main(sys.argv[1:])"
-DATACLASS_RECORD = '''"""Benchmark variant: compose._record as the standard library's dataclasses."""
-from dataclasses import dataclass as record, field
-
-__all__ = ["record", "field"]
-'''
 
 
-def _copy(dest: Path, *, dataclasses: bool) -> Path:
+def _copy(dest: Path) -> Path:
     shutil.copytree(PACKAGE, dest / "compose", ignore=shutil.ignore_patterns("__pycache__"))
-    if dataclasses:
-        (dest / "compose" / "_record.py").write_text(DATACLASS_RECORD)
     return dest
 
 
@@ -57,14 +51,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        shipped = _copy(Path(tmp) / "shipped", dataclasses=False)
-        stdlib = _copy(Path(tmp) / "stdlib", dataclasses=True)
+        shipped = _copy(Path(tmp) / "shipped")
         base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COMPOSE_NO_FAST_PATH")}
         cmd = [sys.executable, "-c", LAUNCH, "build", str(args.dir)]
         variants = {
             "as shipped": {**base, "PYTHONPATH": str(shipped)},
             "click path": {**base, "PYTHONPATH": str(shipped), "COMPOSE_NO_FAST_PATH": "1"},
-            "dataclasses": {**base, "PYTHONPATH": str(stdlib)},
         }
         outputs = {name: _time(cmd, env)[1] for name, env in variants.items()}  # warm caches
         if len(set(outputs.values())) != 1:

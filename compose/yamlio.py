@@ -25,8 +25,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from ._record import field
-from ._record import record as dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 

@@ -18,8 +18,7 @@ points of the pipeline (see :mod:`compose.kustomize.build`).
 from __future__ import annotations
 
 import os
-from .._record import field
-from .._record import record as dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 

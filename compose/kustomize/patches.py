@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from .._record import field
-from .._record import record as dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ComposeError, KustomizationError, MergeError, PatchError

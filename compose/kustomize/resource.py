@@ -11,8 +11,7 @@ renames through :meth:`Resource.rename` / :meth:`Resource.set_namespace`.
 
 from __future__ import annotations
 
-from .._record import field
-from .._record import record as dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["ResId", "Resource", "CLUSTER_SCOPED", "CLUSTER_SCOPED_KINDS", "is_cluster_scoped"]
