@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# compose_testing (helpers shared by test folders) is importable from every test; appended, so
+# no folder here can shadow an installed package.
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")

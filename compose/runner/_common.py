@@ -1,4 +1,4 @@
-"""What both runners share: the stop error and the submission nonce.
+"""What both runners share: the stop error, ``interrupt()``, and the submission nonce.
 
 A runner tags what it creates (a Job annotation, an ECS task tag, :data:`SUBMISSION_KEY`)
 with a nonce drawn once per submission. When an answer is lost and the runner's lookup (ECS)
@@ -10,10 +10,11 @@ process).
 from __future__ import annotations
 
 import secrets
+import threading
 
 from compose.errors import SubmitError
 
-__all__ = ["SUBMISSION_KEY", "RunnerStopped", "new_nonce"]
+__all__ = ["SUBMISSION_KEY", "Interruptible", "RunnerStopped", "new_nonce"]
 
 #: The annotation (Kubernetes) / tag (ECS) carrying the submission nonce.
 SUBMISSION_KEY = "compose.dev/submission"
@@ -41,3 +42,19 @@ class RunnerStopped(SubmitError):
         super().__init__(message, step=step)
         self.sent = sent
         self.attempts = attempts
+
+
+class Interruptible:
+    """Mixin: a runner that an agent can tell to stop (``_stop`` is set up by the runner)."""
+
+    _stop: threading.Event
+
+    def interrupt(self) -> None:
+        """Stop: no new attempt starts, backoff sleeps end, calls under retry raise
+        :class:`RunnerStopped`. For an agent that must exit soon."""
+        self._stop.set()
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`interrupt` was called."""
+        return self._stop.is_set()

@@ -13,8 +13,6 @@ these tests do not depend on the composer (one integration test uses the real on
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,18 +22,9 @@ import pytest
 
 from compose.errors import SpecError
 from compose.model import EcsSpec, FlowRun, KubernetesSpec
+from compose_testing import load_module as _load
 
 _TESTS = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str, path: Path) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 _k8s = _load("compose_tests_runner_k8s_conftest", _TESTS / "runner_k8s" / "conftest.py")

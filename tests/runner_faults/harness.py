@@ -9,7 +9,6 @@ stand-in (so the scenarios do not depend on the spec repo). The backends are the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -20,20 +19,11 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from compose_testing import load_module as _load
 
 _HERE = Path(__file__).resolve().parent
 _TESTS = _HERE.parent
 STUB = _TESTS / "agent" / "stub_composer.py"
-
-
-def _load(name: str, path: Path) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 _k8s = _load("compose_tests_runner_k8s_conftest", _TESTS / "runner_k8s" / "conftest.py")

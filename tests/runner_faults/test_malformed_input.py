@@ -3,25 +3,13 @@ line number, and every good line processed, from a file and from stdin alike."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from compose_testing import load_module as _load
 
 _HERE = Path(__file__).resolve().parent
-
-
-def _load(name: str, path: Path) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 harness = _load("compose_tests_runner_faults_harness", _HERE / "harness.py")

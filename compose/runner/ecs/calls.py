@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from compose.runner._common import RunnerStopped
+from compose.runner._common import Interruptible, RunnerStopped
 from compose.runner._retry import Interrupted, Outage, RetriesExhausted, RetryPolicy, retry_call
 
 from .errors import EcsApiError, _classify, _translate
@@ -73,7 +73,7 @@ def _make_client(region: str | None, profile: str | None, endpoint_url: str | No
         raise error from exc
 
 
-class _Calls:
+class _Calls(Interruptible):
     """Mixin: how an :class:`~compose.runner.ecs.EcsRunner` talks to its client."""
 
     client: Any
@@ -83,16 +83,6 @@ class _Calls:
     _rng: Callable[[], float]
     _outage: Outage
     _stop: threading.Event
-
-    def interrupt(self) -> None:
-        """Stop: no new attempt starts, backoff sleeps end, calls under retry raise
-        :class:`~compose.runner._common.RunnerStopped`. For an agent that must exit soon."""
-        self._stop.set()
-
-    @property
-    def interrupted(self) -> bool:
-        """True once :meth:`interrupt` was called."""
-        return self._stop.is_set()
 
     def _call(self, operation: str, step: str, context: str = "", **params: Any) -> dict[str, Any]:
         """One ECS call; botocore failures come out as :class:`EcsApiError`."""

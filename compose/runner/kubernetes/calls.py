@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from compose.errors import SubmitError
-from compose.runner._common import RunnerStopped
+from compose.runner._common import Interruptible, RunnerStopped
 from compose.runner._retry import Interrupted, Outage, RetriesExhausted, RetryPolicy, retry_call
 
 from .errors import KubernetesAPIError, _api_error, _classify, _where
@@ -16,7 +16,7 @@ from .errors import KubernetesAPIError, _api_error, _classify, _where
 log = logging.getLogger("compose.runner.kubernetes")
 
 
-class _Calls:
+class _Calls(Interruptible):
     """Mixin: how a :class:`~compose.runner.kubernetes.KubernetesRunner` calls the API server."""
 
     api_client: Any
@@ -28,16 +28,6 @@ class _Calls:
     _rng: Callable[[], float]
     _outage: Outage
     _stop: threading.Event
-
-    def interrupt(self) -> None:
-        """Stop: no new attempt starts, backoff sleeps end, calls under retry raise
-        :class:`~compose.runner._common.RunnerStopped`. For an agent that must exit soon."""
-        self._stop.set()
-
-    @property
-    def interrupted(self) -> bool:
-        """True once :meth:`interrupt` was called."""
-        return self._stop.is_set()
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
