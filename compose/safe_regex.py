@@ -11,7 +11,9 @@ author) controls:
 
 Python's :mod:`re` backtracks: ``(a+)+`` against 30 ``a`` and a ``!`` takes minutes. So both
 kinds are compiled with RE2 (the ``google-re2`` binding, imported on first use only) and
-matched as a whole (:meth:`LinearPattern.fullmatch`). RE2's syntax is Go's: no
+matched as a whole (:meth:`LinearPattern.fullmatch`). A third kind, the ``[k=v]`` parts of
+Kustomize replacement target field paths, is matched unanchored, as Go's ``MatchString``
+(:meth:`LinearPattern.search`). RE2's syntax is Go's: no
 backreferences and no lookaround; a pattern that uses them is refused with the reason.
 
 Repetition counts are checked as Go checks them: a count over 1000 (``a{4294967296}``) is an
@@ -94,6 +96,18 @@ class LinearPattern:
         if self._literal is not None:
             return True if text == self._literal else None
         return True if self._compiled.fullmatch(text) is not None else None
+
+    def search(self, text: str) -> bool | None:
+        """True when the pattern matches somewhere in ``text`` (Go's ``MatchString``), else None.
+
+        >>> compile_linear("main").search("xmainly"), compile_linear("^ma.x$").search("mbx")
+        (True, True)
+        >>> compile_linear("^main$").search("main\\n") is None   # $ is the end of the text, as in Go
+        True
+        """
+        if self._literal is not None:
+            return True if self._literal in text else None
+        return True if self._compiled.search(text) is not None else None
 
     def __repr__(self) -> str:
         return f"LinearPattern({self.pattern!r})"

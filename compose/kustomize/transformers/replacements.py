@@ -22,8 +22,12 @@ in order (a later replacement sees what an earlier one wrote):
 Field paths are dot-separated (``\\.`` escapes a dot; ``[k=v]`` may contain dots). In a
 source path a part is a field, a list index, ``-`` (the last item) or ``[k=v]`` (the item
 whose ``k`` is exactly ``v``; ``[=v]`` for a list of scalars). In a target path a part may
-also be ``*`` (every item), and ``[k=v]`` uses ``v`` as an unanchored regular expression, as
-Kustomize does (``[name=app]`` also matches ``myapp``). Missing target fields are an error
+also be ``*`` (every item), and ``[k=v]`` uses ``v`` as an unanchored regular expression in
+Go (RE2) syntax, as Kustomize does (``[name=app]`` also matches ``myapp``; ``[name=^app$]``
+only ``app``; ``.`` and ``*`` are regex operators, not glob ones). It is matched with RE2, in
+time linear in the text. One difference remains: Kustomize matches the value as it would write
+it back, quotes included, so ``^app$`` misses a value written ``"app"`` in its file; compose
+does not keep how a value was quoted and matches the value itself. Missing target fields are an error
 unless ``options.create`` (then maps, lists and ``[k=v]`` items are created).
 
 A scalar target keeps its type where it can (Kustomize copies only the text into the existing
@@ -41,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import KustomizationError
+from ...safe_regex import LinearPattern, RegexError, compile_linear
 from ...yamlio import _resolve_plain
 from ..resource import ResId, Resource
 from ..selector import matches_label_selector, parse_label_selector
@@ -259,10 +264,11 @@ def _targets(resources: Sequence[Resource], target: Mapping[str, Any]) -> list[R
 # --- the targets -----------------------------------------------------------------------------------
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> LinearPattern:
+    # Go's regexp (RE2) in kyaml, so RE2 here: linear in the text, whatever the pattern.
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return compile_linear(pattern)
+    except RegexError as exc:
         raise _error(f"invalid regular expression {pattern!r} in a fieldPath: {exc}") from None
 
 
@@ -315,7 +321,7 @@ def _match(
                 if isinstance(item, (dict, list)):
                     continue
                 text = _text(item)
-            if regex.search(text.strip()):
+            if regex.search(text):
                 found = True
                 if field:
                     _match(node, i, rest, create, value, out)
@@ -323,7 +329,7 @@ def _match(
                     out.append((node, i))
         if not found and create:
             item = {field: _resolve_plain(pattern)} if field else _resolve_plain(pattern)
-            if not regex.search(_text(item[field] if field else item).strip()):
+            if not regex.search(_text(item[field] if field else item)):
                 raise _error(f"cannot create a list item that {part!r} matches")
             node.append(item)
             if field:
