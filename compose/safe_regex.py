@@ -100,7 +100,7 @@ class LinearPattern:
     def search(self, text: str) -> bool | None:
         """True when the pattern matches somewhere in ``text`` (Go's ``MatchString``), else None.
 
-        >>> compile_linear("main").search("xmainly"), compile_linear("^ma.x$").search("mbx")
+        >>> compile_linear("main").search("xmainly"), compile_linear("^ma.x$").search("ma-x")
         (True, True)
         >>> compile_linear("^main$").search("main\\n") is None   # $ is the end of the text, as in Go
         True
