@@ -64,12 +64,15 @@ class Document:
         file: the file it came from (as given to the loader).
         locations: field path -> (line, column) of the value, both 1-based.
         index: position of the document in its file (0-based).
+        keys: field path -> (line, column, plain) of its key (``plain``: written unquoted);
+            filled only when the loader is asked (``keys=True``).
     """
 
     data: Any
     file: str
     locations: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     index: int = 0
+    keys: dict[Path_, tuple[int, int, bool]] = field(default_factory=dict)
 
     def line_of(self, path: Iterable[Any]) -> int | None:
         """Line of the value at ``path``, or of its nearest located ancestor."""
@@ -285,7 +288,7 @@ class _Converter:
     the first time (not through an alias): where an overrun found while converting started.
     """
 
-    __slots__ = ("file", "last_key_wins", "max_nodes", "max_depth", "nodes", "seen", "where", "sizes")
+    __slots__ = ("file", "last_key_wins", "max_nodes", "max_depth", "nodes", "seen", "where", "sizes", "keys")
 
     def __init__(self, file: str, last_key_wins: bool = False) -> None:
         budget = _limits.current()
@@ -297,6 +300,7 @@ class _Converter:
         self.seen: set[int] = set()
         self.where: Any = None
         self.sizes: dict[int, tuple[int, int]] = {}
+        self.keys: dict[Path_, tuple[int, int, bool]] | None = None
 
     def too_deep(self, node: Any) -> YAMLSyntaxError:
         return _err(f"nested deeper than {self.max_depth} levels (limit {_limits.ENV['max_depth']}), "
@@ -388,6 +392,9 @@ class _Converter:
                 if not self.last_key_wins:
                     raise _err(f"mapping key {_short(str(key))} is already defined", file, key_node)
                 del out[key]  # the last wins, in the place it was last written
+            if self.keys is not None and locs is not None:
+                mark = key_node.start_mark
+                self.keys[path + (key,)] = (mark.line + 1, mark.column + 1, not key_node.style)
             out[key] = self.convert(value_node, path + (key,), locs, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
@@ -403,7 +410,8 @@ def _nul_error(text: str, file: str) -> YAMLSyntaxError:
 
 
 def load_documents(
-    text: str, file: str = "<string>", *, locations: bool = True, last_key_wins: bool = False
+    text: str, file: str = "<string>", *, locations: bool = True, last_key_wins: bool = False,
+    keys: bool = False,
 ) -> list[Document]:
     """Parse every document of a YAML (or JSON) stream.
 
@@ -418,6 +426,8 @@ def load_documents(
         locations: whether to record the ``(line, column)`` side table.
         last_key_wins: a key repeated in one mapping replaces the earlier value (as Kustomize
             reads kustomization files) instead of being an error.
+        keys: also record where each key is and whether it is quoted (``Document.keys``;
+            needs ``locations``).
 
     Raises:
         YAMLSyntaxError: malformed YAML, a budget exceeded, a NUL character, a number that
@@ -458,10 +468,12 @@ def load_documents(
             if node is None:
                 continue
             locs: dict[Path_, tuple[int, int]] | None = {} if locations else None
+            key_locs: dict[Path_, tuple[int, int, bool]] = {}
+            converter.keys = key_locs if keys else None
             data = converter.convert(node, (), locs)
             if data is None:
                 continue
-            docs.append(Document(data=data, file=file, locations=locs or {}, index=index))
+            docs.append(Document(data=data, file=file, locations=locs or {}, index=index, keys=key_locs))
     except RecursionError:
         raise YAMLSyntaxError(f"nested too deeply (limit {_limits.ENV['max_depth']})", file=file, step="parse") from None
     return docs

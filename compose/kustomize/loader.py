@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KustomizationError, YAMLSyntaxError
-from ..yamlio import Document, load_documents, read_text
+from ..yamlio import Document, load_documents, read_text, scalar_is_ambiguous
 
 __all__ = [
     "KUSTOMIZATION_FILE_NAMES",
@@ -262,7 +262,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
         raise YAMLSyntaxError(f"not UTF-8 text ({exc.reason})", file=shown, step="read") from None
     except OSError as exc:
         raise KustomizationError(f"cannot read: {exc.strerror}", file=shown, step="read") from None
-    docs = load_documents(text, shown, last_key_wins=True)
+    docs = load_documents(text, shown, last_key_wins=True, keys=True)
     if len(docs) > 1:
         raise KustomizationError(
             f"a kustomization file holds one YAML document, found {len(docs)}", file=shown, step="load"
@@ -271,6 +271,7 @@ def load_kustomization(directory: str | os.PathLike[str], display: str | None = 
     data = doc.data
     if not isinstance(data, dict):
         raise KustomizationError("a kustomization must be a mapping", file=shown, line=doc.line_of(()), step="load")
+    _refuse_yaml11_keys(doc, shown)
     data = canonical_fields(doc)
     k = Kustomization(
         file=shown,
@@ -374,6 +375,40 @@ def check_replacements_file(doc: Document) -> list[dict[str, Any]]:
 # words are booleans; compose's reader keeps them strings. A string field given one is refused
 # by kubectl ("cannot unmarshal bool"): refuse it too rather than build what kubectl would not.
 _YAML11_BOOLEANS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+
+
+def _refuse_yaml11_keys(doc: Document, shown: str) -> None:
+    """Refuse map keys kubectl kustomize fails on ("json: unsupported type" or "unsupported map
+    key"), where compose's reader would keep the text:
+
+    - an unquoted key that kubectl's YAML 1.1 reading makes a boolean, number, date or null
+      (``on:``, ``n:``, ``true:``, ``1:``, ``~:``), in any map of the file;
+    - a label or annotation key whose text reads as a number, date, null or ``true``/``false``
+      even when quoted (``"1":``, ``"null":``): Kustomize writes such keys into the resources
+      unquoted and reads them back as that type. The YAML 1.1-only words (``"on"``, ``"y"``)
+      are quoted on the way and stay strings.
+    """
+    for path, (line, _column, plain) in doc.keys.items():
+        key = path[-1]
+        text = key if isinstance(key, str) else str(key)
+        if text in ("=", "<<") or (isinstance(key, str) and not scalar_is_ambiguous(text)):
+            continue
+        boolean = text in _YAML11_BOOLEANS or text.lower() in ("true", "false")
+        if not plain and (text in _YAML11_BOOLEANS or len(path) < 2 or path[-2] not in _STRING_MAPS):
+            continue
+        what = "a boolean" if boolean else "a number, date or null" if text else "null"
+        where = ".".join(str(p) for p in path[:-1])
+        how = "reads as" if plain else "is written back unquoted by kubectl kustomize and reads as"
+        fix = f"quote it (\"{text}\") if you mean the string" if plain else "use another key"
+        raise KustomizationError(
+            f"the key '{text}' in {where or 'the kustomization'} {how} {what} (YAML 1.1), "
+            f"and kubectl fails on it; {fix}",
+            file=shown, line=line, step="load",
+        )
+
+
+# Fields whose maps Kustomize copies into resources as labels or annotations.
+_STRING_MAPS = frozenset(("commonLabels", "commonAnnotations", "labels", "annotations", "pairs"))
 
 
 def _refuse_yaml11_booleans(doc: Document, text: str, shown: str) -> None:
