@@ -223,6 +223,9 @@ def base_job_template(
     for name, value in (defaults or {}).items():
         if name not in properties:
             raise SpecError(f"default for unknown job variable {name!r}", step="template")
+        decl = repo.parameters.get(name)
+        if decl is not None:
+            decl.check(value, "the work pool's default")  # a bad pool default fails now, not per run
         properties[name] = {**properties[name], "default": value}
     job_configuration = {name: "{{ " + name + " }}" for name in worker}
     return {
