@@ -80,7 +80,8 @@ class ComposeJobConfiguration(BaseJobConfiguration):
     target: ClassVar[str] = "kubernetes"
 
     spec_repo: Optional[str] = Field(default=None, description="Directory holding compose.yaml, on the worker's disk.")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="More run metadata for compose.")
+    # Any, not dict: a wrong type is reported by compose (naming the layer), not by pydantic.
+    metadata: Any = Field(default=None, description="More run metadata for compose (read per layer).")
     wait: bool = Field(default=False, description="Wait for the end; report a failed Job or task as CRASHED.")
 
     _spec: Any = PrivateAttr(default=None)
