@@ -266,11 +266,19 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     created = time.monotonic() - started
     started = time.monotonic()
     polls = 0
-    async def pending() -> int:
+    async def all_runs() -> dict[Any, Any]:
+        found: dict[Any, Any] = {}
         async with get_client() as client:
-            runs = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[dep])), limit=count + 10)
-            return sum(1 for r in runs if r.state.type.value == "SCHEDULED")
+            while True:   # the API answers at most 200 runs per call
+                page = await client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[dep])),
+                    limit=200, offset=len(found))
+                found.update((r.id, r) for r in page)
+                if len(page) < 200:
+                    return found
+
+    async def pending() -> int:
+        return sum(1 for r in (await all_runs()).values() if r.state.type.value == "SCHEDULED")
 
     while True:
         _run(_poll, ComposeEcsWorker, "cecs")
@@ -283,13 +291,7 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     families = ecs.list_task_definitions()["taskDefinitionArns"]
     assert len(families) == 1, families                                  # one revision for every run
 
-    async def infra() -> dict[Any, Any]:
-        async with get_client() as client:
-            runs = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[dep])), limit=count + 10)
-            return {r.id: r for r in runs}
-
-    runs = _run(infra)
+    runs = _run(all_runs)
     pids = [runs[i].infrastructure_pid for i in ids]
     assert all(pids) and len(set(pids)) == count                          # one task per run
     task = ecs.describe_tasks(cluster="flows", tasks=[pids[0]], include=["TAGS"])["tasks"][0]
@@ -304,13 +306,12 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
         async with get_client() as client:
             await client.set_flow_run_state(ids[0], Scheduled(), force=True)
 
-    before = len(ecs.list_tasks(cluster="flows", startedBy=runs[ids[0]].infrastructure_pid and
-                                _started_by(ids[0]))["taskArns"])
+    before = len(ecs.list_tasks(cluster="flows", startedBy=_started_by(ids[0]))["taskArns"])
     _run(reschedule)
     _run(_poll, ComposeEcsWorker, "cecs")
     after = ecs.list_tasks(cluster="flows", startedBy=_started_by(ids[0]))["taskArns"]
     assert before == len(after) == 1
-    assert _run(infra)[ids[0]].infrastructure_pid == pids[0]
+    assert _run(all_runs)[ids[0]].infrastructure_pid == pids[0]
     print(f"\necs e2e: {count} runs created in {created:.1f} s, submitted in {submitted:.1f} s "
           f"({count / submitted:.1f} runs/s, {polls} polls), task definition revisions: {len(families)}")
 
