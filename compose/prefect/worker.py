@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 import os
+import threading
 from typing import Any, ClassVar, Optional
 
 import anyio
@@ -215,6 +216,18 @@ class _ComposeWorker(BaseWorker[Any, Any, ComposeWorkerResult], abc.ABC):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._runners: dict[tuple[Any, ...], Any] = {}
+        # Runs are submitted from several threads; one runner per connection, made once (an
+        # EcsRunner's revision cache and family locks only work when shared).
+        self._runners_lock = threading.Lock()
+
+    def _shared_runner(self, key: tuple[Any, ...], make: Any) -> Any:
+        runner = self._runners.get(key)
+        if runner is None:
+            with self._runners_lock:
+                runner = self._runners.get(key)
+                if runner is None:
+                    runner = self._runners[key] = make()
+        return runner
 
     @classmethod
     def get_default_base_job_template(cls) -> dict[str, Any]:
@@ -283,15 +296,14 @@ class ComposeKubernetesWorker(_ComposeWorker):
         spec = configuration.spec
         flow = spec.flow_container if spec is not None else "flow"
         key = (configuration.kubeconfig, configuration.kube_context, configuration.namespace, flow)
-        runner = self._runners.get(key)
-        if runner is None:
+
+        def make() -> Any:
             from compose.runner import KubernetesRunner
 
-            runner = self._runners[key] = KubernetesRunner(
-                kubeconfig=configuration.kubeconfig, context=configuration.kube_context,
-                namespace=configuration.namespace, flow_container=flow,
-            )
-        return runner
+            return KubernetesRunner(kubeconfig=configuration.kubeconfig, context=configuration.kube_context,
+                                    namespace=configuration.namespace, flow_container=flow)
+
+        return self._shared_runner(key, make)
 
     def _submit(self, configuration: Any, run_id: str) -> tuple[str, bool]:
         result = self._runner(configuration).submit(configuration.spec.job, run_id)
@@ -325,13 +337,13 @@ class ComposeEcsWorker(_ComposeWorker):
 
     def _runner(self, configuration: Any) -> Any:
         key = (configuration.ecs_region, configuration.ecs_endpoint_url)
-        runner = self._runners.get(key)
-        if runner is None:
+
+        def make() -> Any:
             from compose.runner import EcsRunner
 
-            runner = self._runners[key] = EcsRunner(region=configuration.ecs_region,
-                                                    endpoint_url=configuration.ecs_endpoint_url)
-        return runner
+            return EcsRunner(region=configuration.ecs_region, endpoint_url=configuration.ecs_endpoint_url)
+
+        return self._shared_runner(key, make)
 
     def _submit(self, configuration: Any, run_id: str) -> tuple[str, bool]:
         spec = configuration.spec
