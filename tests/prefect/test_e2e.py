@@ -94,7 +94,9 @@ async def _deploy(client: Any, pool: str, flow_dir: Path, job_variables: dict[st
 
 async def _poll(worker_cls: Any, pool: str) -> None:
     """One worker process's poll: hand out every scheduled run of the pool and submit it."""
-    async with worker_cls(work_pool_name=pool, prefetch_seconds=60, limit=None) as worker:
+    # limit: at most 8 runs in submission at once, so the SQLite-backed test server is not
+    # flooded (hundreds of concurrent state proposals answer 503 "database is locked").
+    async with worker_cls(work_pool_name=pool, prefetch_seconds=60, limit=8) as worker:
         await worker.get_and_submit_flow_runs()
 
 
