@@ -267,7 +267,6 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     dep, ids = _run(setup)
     created = time.monotonic() - started
     started = time.monotonic()
-    polls = 0
     async def all_runs() -> dict[Any, Any]:
         found: dict[Any, Any] = {}
         async with get_client() as client:
@@ -282,11 +281,21 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     async def pending() -> int:
         return sum(1 for r in (await all_runs()).values() if r.state.type.value == "SCHEDULED")
 
-    while True:
-        _run(_poll, ComposeEcsWorker, "cecs")
-        polls += 1
-        if _run(pending) == 0 or polls > count:
-            break
+    async def work() -> int:
+        # One worker, polling as `prefect worker start` does, until no run is left scheduled.
+        loops = 0
+        async with ComposeEcsWorker(work_pool_name="cecs", prefetch_seconds=60, limit=8) as worker:
+            while loops < count:
+                loops += 1
+                await worker.get_and_submit_flow_runs()
+                if await pending() == 0:
+                    break
+                await anyio.sleep(0.5)
+        return loops
+
+    import anyio
+
+    polls = _run(work)
     submitted = time.monotonic() - started
 
     ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=aws.url)
