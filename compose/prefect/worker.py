@@ -32,7 +32,6 @@ import anyio.to_thread
 import prefect
 from pydantic import Field, PrivateAttr
 
-from prefect.client.schemas.objects import FlowRun as _PrefectFlowRun  # noqa: F401  (schema objects used by callers)
 from prefect.exceptions import InfrastructureNotFound
 from prefect.workers.base import BaseJobConfiguration, BaseWorker, BaseWorkerResult
 

@@ -172,3 +172,14 @@ def test_default_template_from_the_environment(monkeypatch, helpers) -> None:
     monkeypatch.setenv("COMPOSE_PREFECT_SPEC_REPO", str(helpers.REPO))
     full = ComposeKubernetesWorker.get_default_base_job_template()
     assert full["variables"]["properties"]["job_profile"]["enum"][0] == "default"
+
+
+def test_the_entry_point_module_imports_cheaply() -> None:
+    # Prefect imports every collection in many CLI commands: the worker module must not load
+    # the composer, the Kubernetes client or boto3 (they load on the first flow run).
+    code = (
+        "import sys, compose.prefect.worker\n"
+        "print(','.join(m for m in ('compose.composer', 'kubernetes', 'boto3', 'botocore') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
