@@ -113,7 +113,9 @@ def test_kubernetes_pool_end_to_end(prefect_api, kube, flow_dir, tmp_path) -> No
     from compose.prefect.worker import ComposeKubernetesWorker
 
     api, kubeconfig = kube
-    template = base_job_template(REPO, "kubernetes", defaults={"kubeconfig": kubeconfig, "namespace": NS})
+    # a pool default for a compose parameter: the "work pool" layer
+    template = base_job_template(REPO, "kubernetes", defaults={"kubeconfig": kubeconfig, "namespace": NS,
+                                                               "ttl_seconds": 600})
 
     async def setup() -> dict[str, Any]:
         async with get_client() as client:
@@ -156,6 +158,7 @@ def test_kubernetes_pool_end_to_end(prefect_api, kube, flow_dir, tmp_path) -> No
     assert "PREFECT_HOME" not in env                                     # the allowlist
     assert job["metadata"]["labels"]["prefect.io/flow-run-id"] == str(ids["good"])
     assert containers["flow"]["resources"]["limits"]["memory"] == "32Gi"
+    assert job["spec"]["ttlSecondsAfterFinished"] == 600                # the pool's default
 
     big = _run(read, ids["big"])
     assert big.state.type.value == "CRASHED"
