@@ -299,8 +299,27 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     import anyio
 
     polls = _run(work)
-    submitted = time.monotonic() - started
+    # Under load the SQLite test server sometimes answers 503 ("database is locked") to a call
+    # Prefect's worker makes before it hands the run to compose (the run's labels); Prefect then
+    # marks the run CRASHED "Failed to submit". Those runs got no task: schedule them again
+    # (a second hand-out) and let the worker take them, a few times at most.
+    retried = 0
+    for _ in range(3):
+        lost = [r.id for r in _run(all_runs).values()
+                if r.state.type.value == "CRASHED" and not r.infrastructure_pid
+                and "Failed to submit" in (r.state.message or "") and "503" in (r.state.message or "")]
+        if not lost:
+            break
+        retried += len(lost)
 
+        async def again() -> None:
+            async with get_client() as client:
+                for run_id in lost:
+                    await client.set_flow_run_state(run_id, Scheduled(), force=True)
+
+        _run(again)
+        polls += _run(work)
+    submitted = time.monotonic() - started
     ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=aws.url)
     families = ecs.list_task_definitions()["taskDefinitionArns"]
     assert len(families) == 1, families                                  # one revision for every run
@@ -308,6 +327,8 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     runs = _run(all_runs)
     pids = [runs[i].infrastructure_pid for i in ids]
     assert all(pids) and len(set(pids)) == count                          # one task per run
+    listed = [arn for page in ecs.get_paginator("list_tasks").paginate(cluster="flows") for arn in page["taskArns"]]
+    assert len(listed) == count                                           # and no other task
     task = ecs.describe_tasks(cluster="flows", tasks=[pids[0]], include=["TAGS"])["tasks"][0]
     env = {e["name"]: e["value"] for c in task["overrides"]["containerOverrides"] for e in c.get("environment", [])}
     assert env["PREFECT__FLOW_RUN_ID"] == str(ids[0]) and env["TEAM"] == "data" and env["RUN_INDEX"] == "0"
@@ -327,7 +348,8 @@ def test_ecs_pool_one_revision_for_many_runs_and_one_task_per_run(prefect_api, a
     assert before == len(after) == 1
     assert _run(all_runs)[ids[0]].infrastructure_pid == pids[0]
     print(f"\necs e2e: {count} runs created in {created:.1f} s, submitted in {submitted:.1f} s "
-          f"({count / submitted:.1f} runs/s, {polls} polls), task definition revisions: {len(families)}")
+          f"({count / submitted:.1f} runs/s, {polls} polls, {retried} re-handed out after a server 503), "
+          f"task definition revisions: {len(families)}, tasks: {len(listed)}")
 
 
 def _started_by(run_id: Any) -> str:
