@@ -1,6 +1,6 @@
 """Fixtures for the Prefect worker tests: Prefect's own schema objects, no server.
 
-The whole directory is skipped when Prefect is not installed (the ``prefect`` extra; .ci/run
+Every test module here is skipped when Prefect is not installed (the ``prefect`` extra; .ci/run
 installs it). Nothing here talks to a Prefect API: the client handed to
 ``from_template_and_values`` points at a closed port and is only used for block or variable
 placeholders, which the compose templates do not have.
@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
+#: Each test module skips itself without Prefect (a skip raised here would be an error).
+NO_PREFECT = "the prefect extra is not installed (pip install -e '.[test,prefect]')"
 
 REPO = Path(__file__).resolve().parent.parent.parent
 

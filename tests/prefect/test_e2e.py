@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
+
 pytestmark = pytest.mark.slow
 
 _spec = importlib.util.spec_from_file_location("compose_tests_prefect_e2e_support", Path(__file__).parent / "e2e_support.py")

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
 import yaml
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "flow_runs.yaml").read_text())["cases"]

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
+
 from compose.errors import SpecError, ValidationError
 from compose.prefect import mapping
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
+
 from compose.errors import SpecError
 
 
