@@ -452,6 +452,16 @@ def _register_run_commands() -> None:
 _register_run_commands()
 
 
+def _register_prefect_commands() -> None:
+    # click only: compose.prefect imports Prefect when a command runs, never on the build path.
+    from .prefect._cli import register
+
+    register(cli)
+
+
+_register_prefect_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script.
 
