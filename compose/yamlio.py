@@ -360,13 +360,15 @@ class _Converter:
             mark = node.start_mark
             locs[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
-            value = _scalar_value(node, self.file)
-            if locs is not None:
-                if node.style:
-                    self.quoted.add(path)
-                elif value is not None and not isinstance(value, str):
-                    self.plain_texts[path] = node.value
-            return value
+            if node.tag == _PLAIN_TAG:  # _scalar_value's first case, inline: most values are plain
+                text = node.value
+                value = _checked(_resolve_plain(text), text, self.file, node)
+                if locs is not None and value.__class__ is not str and value is not None:
+                    self.plain_texts[path] = text
+                return value
+            if locs is not None and node.style:
+                self.quoted.add(path)
+            return _scalar_value(node, self.file)
         if depth >= self.max_depth:
             raise self.too_deep(node)
         key = id(node)
