@@ -16,6 +16,11 @@ PatchJson6902Transformer:
   applied to every selected resource; after it, ``metadata.annotations`` values become strings
   and an emptied annotations map is removed, as Kustomize's annotation round trip does.
 - ``patchesStrategicMerge`` entries are files, or inline content when they read as resources.
+- A strategic merge keeps the style of the value it overwrites, as kyaml does: each resource
+  carries the paths of its values written quoted or as a block (``Resource.quoted``, from
+  the loader's side table), each patch document its own and the text of its numbers; the
+  merge gives the patched resource's table back. A JSON 6902 patch, which Kustomize applies
+  to JSON, resets it to unknown (then only strings YAML must quote count as quoted).
 """
 
 from __future__ import annotations
