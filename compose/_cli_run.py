@@ -102,12 +102,12 @@ def _generator(root: Path | None, target: str, sets: tuple[str, ...], defaults: 
                *, warm: bool = False) -> Any:
     from .agent import ComposerGenerator
     from .composer import Composer
-    from ._output import spec_root
+    from ._output import spec_root, warn
     from .spec.metadata import parse_set
 
     path = spec_root(root)
     set_values = parse_set(list(sets)).data
-    composer = Composer.load(path)
+    composer = Composer.load(path, on_warning=warn)
     if warm:
         # A long-running agent builds every selectable overlay set up front: no run waits
         # for a first build of its set, and no build reads the spec repo's files after this.

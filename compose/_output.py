@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .constants import SPEC_FILE
-from .errors import ComposeError, UsageError
+from .errors import ComposeError, UsageError, printable
 
 
 def report(exc: ComposeError) -> NoReturn:
@@ -22,6 +22,14 @@ def report(exc: ComposeError) -> NoReturn:
     sys.stderr.write(f"compose: error: {exc.format()}\n")
     sys.stderr.flush()
     sys.exit(exc.exit_code)
+
+
+def warn(problem: Any) -> None:
+    """Write a warning (an unknown metadata key, a quiet overlay, ...) as compose's one line on
+    stderr, control characters escaped. Every command that loads a spec repo passes this as the
+    composer's ``on_warning``."""
+    sys.stderr.write(f"compose: warning: {printable(str(problem))}\n")
+    sys.stderr.flush()
 
 
 def render(docs: list[Any], output: str) -> str:

@@ -19,6 +19,7 @@ import click
 
 from ._output import kustomize_output, spec_root as _spec_root
 from ._output import render as _render
+from ._output import warn as _warn_line
 from ._output import report as _fail
 from .constants import SPEC_FILE
 from .errors import ComposeError, Problem, UsageError, printable
@@ -165,14 +166,10 @@ def _context(run_id: str | None, run_name: str | None, flow_name: str | None, de
     return FlowRun(id=run_id, name=run_name or "", flow_name=flow_name or "", deployment=deployment or "")
 
 
-def _warn(problem: Any) -> None:
-    click.echo(f"compose: warning: {printable(str(problem))}", err=True)
-
-
 def _load(root: Path, strict: bool = False) -> Any:
     from .composer import Composer
 
-    return Composer.load(root, strict=strict, on_warning=_warn)
+    return Composer.load(root, strict=strict, on_warning=_warn_line)
 
 
 # --- build ---------------------------------------------------------------------------------------
@@ -450,6 +447,16 @@ def _register_run_commands() -> None:
 
 
 _register_run_commands()
+
+
+def _register_prefect_commands() -> None:
+    # click only: compose.prefect imports Prefect when a command runs, never on the build path.
+    from .prefect._cli import register
+
+    register(cli)
+
+
+_register_prefect_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

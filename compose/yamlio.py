@@ -7,6 +7,10 @@ string, while ``0755`` is octal (493) as Kustomize reads it. Duplicate keys are 
 Every parsed document comes with a side table mapping a field path (a tuple of keys and list
 indexes) to the 1-based ``(line, column)`` where its value starts, so that errors and
 ``compose explain`` can name the file and line without putting anything inside the data.
+Two more side tables keep what the plain data cannot show and a Kustomize patch step needs
+(kyaml keeps the style of a value it overwrites, see compose/merge/kyaml.py): the paths of
+scalars written quoted or as a block (``quoted``), and the source text of plain scalars read
+as numbers or booleans (``plain_texts``: ``2.50``, ``0755``, ``True``).
 
 Writing produces Kustomize-style YAML: keys sorted, sequences not indented under their key,
 strings that would read back as another type double-quoted, multi-line strings as literal
@@ -64,6 +68,8 @@ class Document:
         file: the file it came from (as given to the loader).
         locations: field path -> (line, column) of the value, both 1-based.
         index: position of the document in its file (0-based).
+        quoted: paths of the scalars written quoted (``'a'``, ``"a"``) or as a block (``|``, ``>``).
+        plain_texts: path -> source text of each plain scalar read as a number or boolean.
         keys: field path -> (line, column, plain) of its key (``plain``: written unquoted);
             filled only when the loader is asked (``keys=True``).
     """
@@ -72,6 +78,8 @@ class Document:
     file: str
     locations: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     index: int = 0
+    quoted: set[Path_] = field(default_factory=set)
+    plain_texts: dict[Path_, str] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int, bool]] = field(default_factory=dict)
 
     def line_of(self, path: Iterable[Any]) -> int | None:
@@ -288,7 +296,8 @@ class _Converter:
     the first time (not through an alias): where an overrun found while converting started.
     """
 
-    __slots__ = ("file", "last_key_wins", "max_nodes", "max_depth", "nodes", "seen", "where", "sizes", "keys")
+    __slots__ = ("file", "last_key_wins", "max_nodes", "max_depth", "nodes", "seen", "where", "sizes", "quoted",
+                 "plain_texts", "keys")
 
     def __init__(self, file: str, last_key_wins: bool = False) -> None:
         budget = _limits.current()
@@ -300,6 +309,8 @@ class _Converter:
         self.seen: set[int] = set()
         self.where: Any = None
         self.sizes: dict[int, tuple[int, int]] = {}
+        self.quoted: set[Path_] = set()  # of the document being converted (with locations only)
+        self.plain_texts: dict[Path_, str] = {}
         self.keys: dict[Path_, tuple[int, int, bool]] | None = None
 
     def too_deep(self, node: Any) -> YAMLSyntaxError:
@@ -353,6 +364,14 @@ class _Converter:
             mark = node.start_mark
             locs[path] = (mark.line + 1, mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == _PLAIN_TAG:  # _scalar_value's first case, inline: most values are plain
+                text = node.value
+                value = _checked(_resolve_plain(text), text, self.file, node)
+                if locs is not None and value.__class__ is not str and value is not None:
+                    self.plain_texts[path] = text
+                return value
+            if locs is not None and node.style:
+                self.quoted.add(path)
             return _scalar_value(node, self.file)
         if depth >= self.max_depth:
             raise self.too_deep(node)
@@ -468,12 +487,14 @@ def load_documents(
             if node is None:
                 continue
             locs: dict[Path_, tuple[int, int]] | None = {} if locations else None
+            converter.quoted, converter.plain_texts = set(), {}
             key_locs: dict[Path_, tuple[int, int, bool]] = {}
             converter.keys = key_locs if keys else None
             data = converter.convert(node, (), locs)
             if data is None:
                 continue
-            docs.append(Document(data=data, file=file, locations=locs or {}, index=index, keys=key_locs))
+            docs.append(Document(data=data, file=file, locations=locs or {}, index=index, quoted=converter.quoted,
+                                 plain_texts=converter.plain_texts, keys=key_locs))
     except RecursionError:
         raise YAMLSyntaxError(f"nested too deeply (limit {_limits.ENV['max_depth']})", file=file, step="parse") from None
     return docs

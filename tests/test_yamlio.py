@@ -72,6 +72,20 @@ def test_line_table_points_at_values() -> None:
     assert doc.line_of(("data", "items", 1, "nope")) == 8
 
 
+def test_style_side_tables() -> None:
+    text = ("a: \"x\"\nb: ['1', 2, y]\nc: 2.50\nd: |\n  z\ne: True\nf: ~\ng:\n  h: >\n    w\n"
+            "i: plain\nj: 0755\n")
+    doc = load_single(text, "s.yaml")
+    assert doc.quoted == {("a",), ("b", 0), ("d",), ("g", "h")}
+    assert doc.plain_texts == {("b", 1): "2", ("c",): "2.50", ("e",): "True", ("j",): "0755"}
+    assert doc.data["j"] == 493  # the data stay typed; the tables only sit beside them
+    second = load_documents("a: 'x'\n---\nb: 1\n", "m.yaml")
+    assert (second[0].quoted, second[1].quoted, second[1].plain_texts) == ({("a",)}, set(), {("b",): "1"})
+    # without the line table there are no style tables either (the fast load)
+    bare = load_documents(text, "s.yaml", locations=False)[0]
+    assert (bare.quoted, bare.plain_texts) == (set(), {})
+
+
 def test_multi_document_stream_drops_empty_documents() -> None:
     docs = load_documents("---\n# only a comment\n---\na: 1\n---\n---\nb: 2\n", "m.yaml")
     assert [d.data for d in docs] == [{"a": 1}, {"b": 2}]

@@ -337,7 +337,8 @@ def task_size(td: Mapping) -> Iterator[Problem]:
         cpu = parse_cpu(cpu_raw)
         if cpu is None:
             yield _p("task-size",
-                     f"task cpu {cpu_raw!r} is neither CPU units ('1024') nor vCPUs ('1 vCPU')",
+                     f"task cpu {cpu_raw!r} is neither CPU units ('1024') nor vCPUs ('1 vCPU') "
+                     "of at most 30 digits",
                      ("cpu",))
         elif not MIN_TASK_CPU <= cpu <= MAX_TASK_CPU:
             yield _p("task-size",
@@ -347,7 +348,7 @@ def task_size(td: Mapping) -> Iterator[Problem]:
         mem = parse_memory(mem_raw)
         if mem is None:
             yield _p("task-size",
-                     f"task memory {mem_raw!r} is neither MiB ('2048') nor GB ('2 GB')",
+                     f"task memory {mem_raw!r} is neither MiB ('2048') nor GB ('2 GB') of at most 30 digits",
                      ("memory",))
         elif mem <= 0:
             yield _p("task-size", f"task memory must be positive, got {mem}", ("memory",))

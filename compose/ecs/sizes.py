@@ -25,6 +25,7 @@ CPU units (vCPU)        Memory (MiB)                                      Operat
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -100,6 +101,9 @@ def round_up_fargate(cpu: int, memory: int, *, windows: bool = False) -> tuple[i
     return None
 
 
+#: Digits a size may have: far beyond any ECS size, and short enough that a hostile value never
+#: becomes a float overflow or an integer too long to print.
+_MAX_DIGITS = 30
 _CPU_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(vcpu)?\s*$", re.IGNORECASE)
 _MEM_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(gb)?\s*$", re.IGNORECASE)
 
@@ -136,11 +140,11 @@ def _parse(value: Any, pattern: re.Pattern[str], factor: int) -> int | None:
 @lru_cache(maxsize=256)
 def _parse_text(value: str, pattern: re.Pattern[str], factor: int) -> int | None:
     m = pattern.match(value)
-    if not m:
+    if not m or len(m.group(1)) > _MAX_DIGITS:
         return None
-    number = float(m.group(1))
+    number = Decimal(m.group(1))  # exact: '0.1 vcpu' is not 102.4 units, '1e308' never a float
     if m.group(2):
         number *= factor
-    if number != int(number):
+    if number != number.to_integral_value():
         return None
     return int(number)

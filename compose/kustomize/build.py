@@ -153,10 +153,13 @@ class _Builder:
                     prefix = ("items", i)
                     locs = {p[2:]: v for p, v in doc.locations.items() if p[:2] == prefix}
                     _annotations_as_text(item, text, doc.index, prefix, nodes)
-                    out.append(self._checked(Resource(item, shown, doc.index, locs), doc.line_of(prefix)))
+                    quoted = {p[2:] for p in doc.quoted if p[:2] == prefix}
+                    out.append(self._checked(Resource(item, shown, doc.index, locs, quoted=quoted),
+                                             doc.line_of(prefix)))
                 continue
             _annotations_as_text(data, text, doc.index, (), nodes)
-            out.append(self._checked(Resource(data, shown, doc.index, doc.locations), doc.line_of(())))
+            out.append(self._checked(Resource(data, shown, doc.index, doc.locations, quoted=doc.quoted),
+                                     doc.line_of(())))
         if self.metadata:
             from .transformers import buildmetadata
 

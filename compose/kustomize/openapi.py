@@ -135,7 +135,8 @@ class CustomSchema:
             return Field("object", shape=SCHEMALESS, replace="replace" in strategy)
         return SCALAR
 
-    def merge(self, base: Mapping[str, Any], patch: Mapping[str, Any], *, order: str = "kustomize") -> dict:
+    def merge(self, base: Mapping[str, Any], patch: Mapping[str, Any], *, order: str = "kustomize",
+              styles: Any = None) -> dict:
         """A strategic merge with this schema in place of Kubernetes' (same rules otherwise)."""
         if not isinstance(base, Mapping):
             raise MergeError("the base of a strategic merge must be a mapping")
@@ -143,7 +144,8 @@ class CustomSchema:
         root: Shape = SCHEMALESS
         if name is not None and isinstance(self.defs.get(name), Mapping):
             root = self.shape(name, self.defs[name])
-        return merge_shaped(base, patch, root, order=order, known=name is not None)  # type: ignore[arg-type]
+        return merge_shaped(base, patch, root, order=order, known=name is not None,  # type: ignore[arg-type]
+                            styles=styles)
 
 
 # --- crds: ------------------------------------------------------------------------------------------

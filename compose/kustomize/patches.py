@@ -16,6 +16,11 @@ PatchJson6902Transformer:
   applied to every selected resource; after it, ``metadata.annotations`` values become strings
   and an emptied annotations map is removed, as Kustomize's annotation round trip does.
 - ``patchesStrategicMerge`` entries are files, or inline content when they read as resources.
+- A strategic merge keeps the style of the value it overwrites, as kyaml does: each resource
+  carries the paths of its values written quoted or as a block (``Resource.quoted``, from
+  the loader's side table), each patch document its own and the text of its numbers; the
+  merge gives the patched resource's table back. A JSON 6902 patch, which Kustomize applies
+  to JSON, resets it to unknown (then only strings YAML must quote count as quoted).
 """
 
 from __future__ import annotations
@@ -234,6 +239,7 @@ def _apply_strategic(
 ) -> bool:
     """Apply one strategic merge patch to ``res``; False when the patch deletes it."""
     from ..merge import strategic_merge
+    from ..merge.kyaml import Styles
 
     body = copy.deepcopy(doc.data)
     if body.get("$patch") == "delete":
@@ -241,11 +247,12 @@ def _apply_strategic(
     body["apiVersion"] = res.data.get("apiVersion")
     before_id = res.id
     name, namespace, kind = res.name, res.namespace, res.kind
+    styles = Styles(res.quoted, doc.quoted, doc.plain_texts) if merge_order == "kustomize" else None
     try:
         if schema is not None:
-            merged = schema.merge(res.data, body, order=merge_order)
+            merged = schema.merge(res.data, body, order=merge_order, styles=styles)
         else:
-            merged = strategic_merge(res.data, body, order=merge_order)  # type: ignore[arg-type]
+            merged = strategic_merge(res.data, body, order=merge_order, styles=styles)  # type: ignore[arg-type]
     except MergeError as exc:
         line = doc.line_of(exc.path) if exc.path else doc.line_of(())
         raise exc.with_context(file=patch.file, line=line, step="patch") from None
@@ -260,6 +267,7 @@ def _apply_strategic(
     _set_meta(merged, "namespace", namespace)
     before = res.data
     res.data = merged
+    res.quoted = styles.result_quoted if styles is not None else None
     if allow_name or allow_kind:
         res.previous.append(before_id)
     _after_patch(res, before, strategic=True)
@@ -328,6 +336,7 @@ def _apply_json(res: Resource, patch: LoadedPatch, on_patch: OnPatch | None) -> 
     _stringify_annotations(new)
     before = res.data
     res.data = new
+    res.quoted = None  # kustomize applies it to JSON: strings YAML must quote come back quoted, others plain
     _after_patch(res, before, strategic=False)
     if on_patch is not None:
         on_patch(res, patch.file, patch.ops_locations, before)

@@ -118,6 +118,9 @@ class Resource:
         name_prefixes: namePrefixes applied to it, outermost last (name references use them
             to choose between candidates renamed differently, as Kustomize does).
         name_suffixes: nameSuffixes applied to it, likewise.
+        quoted: paths of its fields whose values were written quoted or as a block, as a
+            strategic merge patch needs them (kyaml keeps the style of a value it
+            overwrites); ``None`` when unknown (generated, or after a JSON 6902 patch).
     """
 
     data: dict[str, Any]
@@ -129,6 +132,7 @@ class Resource:
     generator_behavior: str | None = None
     name_prefixes: list[str] = field(default_factory=list)
     name_suffixes: list[str] = field(default_factory=list)
+    quoted: set[tuple[Any, ...]] | None = None
 
     # --- identity -------------------------------------------------------------------------
     @property

@@ -25,7 +25,8 @@ _WALKERS = {
 }
 
 
-def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order: Order = "server") -> dict:
+def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order: Order = "server",
+                    styles: Any = None) -> dict:
     """Apply a strategic merge patch to a Kubernetes object and return the new object.
 
     Merge keys and strategies come from the Kubernetes 1.32 OpenAPI schema, for the kind
@@ -38,6 +39,11 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
         order: ``"server"`` gives what the API server (``kubectl patch``) gives, list order
             included; ``"kustomize"`` gives what ``kubectl kustomize`` (v5.5) gives, except
             that the three directives above are applied instead of copied through.
+        styles: for ``order="kustomize"``, a :class:`compose.merge.kyaml.Styles` with the
+            quoting of the base's and the patch's values as their files wrote them (kyaml
+            keeps the style of a value it overwrites: ``"abc"`` patched with ``3`` is
+            ``"3"``); its ``result_quoted`` is set. Without it, only strings YAML must quote
+            count as quoted.
 
     Returns:
         A new dict.
@@ -59,11 +65,11 @@ def strategic_merge(base: Mapping[str, Any], patch: Mapping[str, Any], *, order:
 
     definition = kind_definition(base.get("apiVersion"), base.get("kind"))
     root = shape(definition, order) if definition is not None else SCHEMALESS
-    return merge_shaped(base, patch, root, order=order, known=definition is not None)
+    return merge_shaped(base, patch, root, order=order, known=definition is not None, styles=styles)
 
 
 def merge_shaped(base: Mapping[str, Any], patch: Mapping[str, Any], root: Shape, *, order: Order = "server",
-                 known: bool = True) -> dict:
+                 known: bool = True, styles: Any = None) -> dict:
     """:func:`strategic_merge` with the root :class:`Shape` given instead of looked up.
 
     For callers with a schema of their own (a kustomization's ``openapi:``). ``known``
@@ -80,7 +86,7 @@ def merge_shaped(base: Mapping[str, Any], patch: Mapping[str, Any], root: Shape,
 
             if not isinstance(patch, Mapping):
                 raise MergeError(f"the patch must be a mapping, not {type(patch).__name__}")
-            return kyaml.merge(base, patch, root)
+            return kyaml.merge(base, patch, root, styles)
         return _WALKERS[known].merge(base, patch, root)
     except RecursionError as exc:
         raise MergeError("the document is nested too deeply to merge") from exc

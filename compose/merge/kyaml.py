@@ -22,8 +22,15 @@ come out the same (each verified with ``kubectl kustomize``; the fuzzer in
   patch's map, ``merge`` is dropped), in a keyed list (the first item holding only
   ``$patch`` applies to the list), and in new values, which kyaml merges "with
   themselves".
-- A string that YAML must quote (``"1"``, ``"true"``) overwritten by a number or boolean
-  stays a string (``"2"``): kyaml keeps the quoting style of the value it overwrites.
+- A field keeps the style of the value it overwrites (``FieldSetter``): a base value written
+  quoted or as a block (``"abc"``, ``'1'``, ``|``) overwritten by a number or boolean gives
+  the string of the patch's text (``3`` -> ``"3"``, ``2.50`` -> ``"2.50"``), and keeps that
+  style for later patches; a plain base value gives the patch's value as typed, and a null
+  one counts as plain; a new field takes the patch's style. The styles come from
+  :class:`Styles` (side tables the loader keeps, see compose/yamlio.py); without them (plain
+  dicts, generated resources, after a JSON 6902 patch, which kustomize applies to JSON) a
+  string is taken as quoted when YAML must quote it (``"1"``, ``"true"``), as kyaml writes
+  such a string when it makes the node.
 - The object's ``metadata.annotations`` left empty, or a scalar, is removed; its values
   become strings (kustomize's resource layer reads the annotations and writes them back
   when it strips its build annotations); the object keeps its name and kind.
@@ -100,6 +107,65 @@ def _from_text(value: str) -> Any:
     if value in ("true", "false"):
         return value == "true"
     return value
+
+
+class Styles:
+    """The style side tables of one kustomize-order merge, by field path (tuples of keys and
+    list indexes, as :class:`compose.yamlio.Document` keeps them).
+
+    Attributes:
+        base_quoted: paths of the base's fields written quoted or as a block; ``None`` when
+            unknown (then :func:`quoted` decides from the string).
+        patch_quoted: likewise for the patch.
+        patch_texts: path -> source text of the patch's plain numbers and booleans.
+        result_quoted: set by :func:`merge`: the merged object's quoted fields (``None``
+            when the base's were unknown).
+    """
+
+    __slots__ = ("base_quoted", "patch_quoted", "patch_texts", "result_quoted")
+
+    def __init__(self, base_quoted: set | None, patch_quoted: set | None = None,
+                 patch_texts: dict | None = None) -> None:
+        self.base_quoted = base_quoted
+        self.patch_quoted = patch_quoted or set()
+        self.patch_texts = patch_texts or {}
+        self.result_quoted: set | None = None
+
+
+def _by_identity(tree: Any, paths: Any, keep: list) -> list[tuple[int, Any]]:
+    """``(id(parent map), key)`` of each path in ``paths`` naming a field of a map in ``tree``;
+    the maps are added to ``keep``."""
+    out = []
+    for path in paths:
+        node = tree
+        for step in path[:-1]:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                node = None
+                break
+        if isinstance(node, dict) and path and path[-1] in node:
+            keep.append(node)
+            out.append((id(node), path[-1]))
+    return out
+
+
+def _quoted_paths(tree: Any, marks: set, path: Path = ()) -> set:
+    """The paths of ``tree``'s map fields whose ``(id(map), key)`` is in ``marks``."""
+    out: set = set()
+    stack = [(tree, path)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            ident = id(node)
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    stack.append((value, at + (key,)))
+                elif (ident, key) in marks:
+                    out.add(at + (key,))
+        elif isinstance(node, list):
+            stack.extend((value, at + (i,)) for i, value in enumerate(node) if isinstance(value, (dict, list)))
+    return out
 
 
 def quoted(value: str) -> bool:
@@ -290,6 +356,12 @@ class KyamlMerge:
 
     fast = True  # the linear path for simple keyed lists (tests compare it with the general one)
 
+    def __init__(self, marks: set | None = None, texts: dict | None = None) -> None:
+        # ``(id(map), key)`` of the fields styled quoted (None: unknown, ask :func:`quoted`),
+        # and the patch's source texts of numbers and booleans by the same pairs.
+        self.marks = marks
+        self.texts = texts or {}
+
     def walk(self, sources: list, schema: Field | None, path: Path) -> Any:
         kind = next((k for k in map(_kind, sources) if k is not None), None)
         if kind is not None:
@@ -340,8 +412,8 @@ class KyamlMerge:
             fv = [s.get(key, MISSING) if isinstance(s, dict) else MISSING for s in sources]
             sub = shape.field(key) if shape is not None else None
             val = self.walk(fv, sub, path + (key,))
-            if isinstance(fv[0], str) and _kind(val) == "scalar" and not isinstance(val, str) and quoted(fv[0]):
-                val = text(val)  # FieldSetter keeps the overwritten value's quoting style
+            if _kind(val) == "scalar":
+                val = self.styled(dest, origin, key, fv[0], val)
             if _missing_or_null(val):
                 dest.pop(key, None)
             else:
@@ -349,6 +421,26 @@ class KyamlMerge:
         for name, order, original, patch_list in orders:
             self.set_order(dest, name, order, original, patch_list, schema, path)
         return dest
+
+    def styled(self, dest: dict, origin: Any, key: Any, old: Any, val: Any) -> Any:
+        """``val`` set as field ``key`` of ``dest`` over ``old``: FieldSetter keeps the style
+        of the value it overwrites, so a number or boolean over a quoted value is a string."""
+        marks = self.marks
+        if marks is None:
+            if isinstance(old, str) and not isinstance(val, str) and quoted(old):
+                return text(val)
+            return val
+        if old is MISSING:  # a new field: the patch's style
+            if isinstance(origin, dict) and origin is not dest and (id(origin), key) in marks:
+                marks.add((id(dest), key))
+            return val
+        if old is None or old is CLEAR:  # a null's style is plain
+            marks.discard((id(dest), key))
+            return val
+        if not isinstance(val, str) and (id(dest), key) in marks:
+            got = self.texts.get((id(origin), key)) if isinstance(origin, dict) else None
+            return got if got is not None else text(val)
+        return val
 
     # lists
     def walk_associative(self, sources: list, schema: Field, path: Path) -> Any:
@@ -555,13 +647,27 @@ def _empty_value(value: Any) -> bool:
     return value is None or value == {} or value == []
 
 
-def merge(base: dict, patch: dict, shape: Shape) -> dict:
+def merge(base: dict, patch: dict, shape: Shape, styles: Styles | None = None) -> dict:
     """kyaml's merge of ``patch`` into ``base`` (copies of both); ``{}`` when the patch
-    deletes the whole object."""
+    deletes the whole object. With ``styles``, the fields' styles come from its tables and
+    its ``result_quoted`` is set."""
     dest, origin = copy_tree(base), copy_tree(patch)
-    result = KyamlMerge().walk([dest, origin], Field("object", shape=shape), ())
+    marks: set | None = None
+    texts: dict = {}
+    if styles is not None and styles.base_quoted is not None:
+        keep: list = []  # the marked maps stay alive, so that no new map takes one's id
+        marks = set(_by_identity(dest, styles.base_quoted, keep))
+        marks.update(_by_identity(origin, styles.patch_quoted, keep))
+        for path, raw in styles.patch_texts.items():
+            for pair in _by_identity(origin, (path,), keep):
+                texts[pair] = raw
+    result = KyamlMerge(marks, texts).walk([dest, origin], Field("object", shape=shape), ())
     if _missing_or_null(result):
+        if styles is not None:
+            styles.result_quoted = set() if marks is not None else None
         return {}
+    if styles is not None:
+        styles.result_quoted = _quoted_paths(result, marks) if marks else (set() if marks is not None else None)
     # kustomize's resource layer (``Resource.ApplySmPatch`` and the build annotations it
     # strips): the name and kind stay, annotation values are strings, none left is none.
     for key in ("apiVersion", "kind"):

@@ -33,7 +33,8 @@ class StubComposer:
         self.root = root
 
     @classmethod
-    def load(cls, root: Any = ".") -> "StubComposer":
+    def load(cls, root: Any = ".", *, strict: bool = False, on_warning: Any = None) -> "StubComposer":
+        """As Composer.load (strict and on_warning are accepted; the stub never warns)."""
         from compose.errors import SpecError
 
         root = Path(root)

@@ -194,6 +194,41 @@ def test_moto_recipe_runs(repo_copy: Path) -> None:
     assert '"status": "succeeded"' in done.stdout, done.stdout
 
 
+_PREFECT_BLOCKS = (
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[prefect]'",
+    "compose prefect create-pool cpool",
+    "python -m moto.server -H 127.0.0.1 -p 5055",
+)
+
+
+def _python_snippets(text: str) -> list[str]:
+    """The code of every ``python -c '...'`` in a shell block (quotes may span lines)."""
+    return [m.group(1) for m in re.finditer(r"python -c '(.*?)'", text, re.S)]
+
+
+@pytest.mark.parametrize("start", _PREFECT_BLOCKS)
+def test_prefect_walkthrough_blocks_are_well_formed(start: str, cli_run: Any) -> None:
+    """"Use with Prefect": every compose command parses with the real CLI, every ``python -c``
+    compiles, the helper scripts it names exist and take the options given. (The walkthrough
+    itself runs end to end in tests/prefect/test_e2e.py, against a real Prefect server.)"""
+    text = _block(start)
+    # the snippets are checked below; $NETWORK is what the moto block's snippet prints
+    commands = re.sub(r"python -c '(.*?)'", "python -c CODE", text, flags=re.S)
+    commands = commands.replace("$NETWORK", "--default subnet=subnet-1 --default security_group=sg-1")
+    for words in _sh_commands(commands):
+        if words[0] == "compose":
+            _run_or_parse(words, cli_run)
+        elif words[0] == "python" and words[1].endswith(".py"):
+            script = REPO / words[1]
+            assert script.is_file(), words
+            done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            for option in (w.split("=")[0] for w in words[2:] if w.startswith("--")):
+                assert option in done.stdout, (option, words)
+    for code in _python_snippets(text):
+        compile(code, "README.md", "exec")
+
+
 def test_every_block_is_covered() -> None:
     # one check above per block, in README order
-    assert len(BLOCKS) == 14, [t[:40] for _l, t in BLOCKS]
+    assert len(BLOCKS) == 17, [t[:40] for _l, t in BLOCKS]

@@ -98,3 +98,27 @@ def test_merge_is_fast() -> None:
         strategic_merge(JOB, patch)
         strategic_merge(JOB, patch, order="kustomize")
     assert (time.perf_counter() - start) / 400 < 0.002
+
+
+def test_kustomize_merge_keeps_the_style_of_what_it_overwrites() -> None:
+    from compose.merge.kyaml import Styles
+    from compose.yamlio import load_single
+
+    base = load_single(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+        "data: {a: \"x\", b: x, c: '1', d: ~, e: \"x\", f: \"x\"}\n")
+    patch = load_single("data: {a: 2.50, b: 3, c: true, d: 4, e: y, f: null, g: \"new\", h: new}\n")
+    styles = Styles(base.quoted, patch.quoted, patch.plain_texts)
+    merged = strategic_merge(base.data, patch.data, order="kustomize", styles=styles)
+    assert merged["data"] == {"a": "2.50", "b": 3, "c": "true", "d": 4, "e": "y", "g": "new", "h": "new"}
+    # the merged object's table: the base's styles where the base had the field, the patch's for new fields
+    assert styles.result_quoted == {("data", "a"), ("data", "c"), ("data", "e"), ("data", "g")}
+    # neither input changed
+    assert base.data["data"]["a"] == "x" and patch.data["data"]["a"] == 2.5
+    # without styles: only a string YAML must quote counts as quoted
+    assert strategic_merge(base.data, patch.data, order="kustomize")["data"]["a"] == 2.5
+    assert strategic_merge(base.data, patch.data, order="kustomize")["data"]["c"] == "true"
+    # unknown base styles stay unknown
+    unknown = Styles(None, patch.quoted, patch.plain_texts)
+    strategic_merge(base.data, patch.data, order="kustomize", styles=unknown)
+    assert unknown.result_quoted is None
