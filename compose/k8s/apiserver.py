@@ -52,22 +52,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import Problem
+from ..formats import is_dns1123_label, is_dns1123_subdomain, is_label_value
 
 __all__ = ["check_pod_template", "pod_spec_path", "format_rule", "check_format", "FORMATS"]
 
 Path = tuple[Any, ...]
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _CONFIG_MAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 
 
 def _dns_label(v: str) -> str | None:
     if len(v) > 63:
         return "must be no more than 63 characters (a DNS-1123 label)"
-    if not _DNS_LABEL.fullmatch(v):
+    if not is_dns1123_label(v):
         return ("must be a DNS-1123 label: lower case letters, digits and '-', starting and "
                 "ending with a letter or digit")
     return None
@@ -76,7 +73,7 @@ def _dns_label(v: str) -> str | None:
 def _dns_subdomain(v: str) -> str | None:
     if len(v) > 253:
         return "must be no more than 253 characters (a DNS-1123 subdomain)"
-    if not _DNS_SUBDOMAIN.fullmatch(v):
+    if not is_dns1123_subdomain(v):
         return ("must be a DNS-1123 subdomain: lower case letters, digits, '-' and '.', starting "
                 "and ending with a letter or digit")
     return None
@@ -85,7 +82,7 @@ def _dns_subdomain(v: str) -> str | None:
 def _label_value(v: str) -> str | None:
     if len(v) > 63:
         return "must be no more than 63 characters (a label value)"
-    if not _LABEL_VALUE.fullmatch(v):
+    if not is_label_value(v):
         return ("must be a valid label value: empty, or letters, digits, '-', '_' and '.', "
                 "starting and ending with a letter or digit")
     return None
@@ -95,7 +92,7 @@ def _label_key(v: str) -> str | None:
     prefix, _, name = v.rpartition("/")
     if prefix and _dns_subdomain(prefix):
         return "the prefix of a label key must be a DNS-1123 subdomain"
-    if not name or len(name) > 63 or not _QUALIFIED_NAME.fullmatch(name):
+    if not name or not is_label_value(name):
         return "must be a qualified name (letters, digits, '-', '_', '.'; at most 63; an optional DNS prefix and '/')"
     return None
 

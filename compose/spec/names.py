@@ -35,6 +35,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ..formats import is_dns1123_label, is_dns1123_subdomain, is_ecs_name, is_label_key, is_label_value
+
 __all__ = [
     "HASH_LENGTH",
     "short_hash",
@@ -53,11 +55,6 @@ __all__ = [
 #: Hex digits of the SHA-256 appended to a value that had to be changed.
 HASH_LENGTH = 8
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
-_ECS_NAME = re.compile(r"[A-Za-z0-9_-]+")
-
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
 _NOT_SUBDOMAIN = re.compile(r"[^a-z0-9.]+")
 _NOT_LABEL = re.compile(r"[^A-Za-z0-9_.]+")
@@ -67,34 +64,6 @@ _NOT_ECS = re.compile(r"[^A-Za-z0-9_-]+")
 def short_hash(value: str) -> str:
     """The first :data:`HASH_LENGTH` hex digits of the SHA-256 of ``value`` (UTF-8)."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_LENGTH]
-
-
-def is_dns1123_label(value: str, max_length: int = 63) -> bool:
-    """True for a valid DNS-1123 label of at most ``max_length`` characters."""
-    return len(value) <= max_length and _DNS_LABEL.fullmatch(value) is not None
-
-
-def is_dns1123_subdomain(value: str, max_length: int = 253) -> bool:
-    """True for a valid DNS-1123 subdomain of at most ``max_length`` characters."""
-    return len(value) <= max_length and _DNS_SUBDOMAIN.fullmatch(value) is not None
-
-
-def is_label_value(value: str) -> bool:
-    """True for a valid label value (empty is valid)."""
-    return len(value) <= 63 and _LABEL_VALUE.fullmatch(value) is not None
-
-
-def is_label_key(value: str) -> bool:
-    """True for a valid label or annotation key: ``[prefix/]name``."""
-    prefix, slash, name = value.rpartition("/")
-    if slash and not (prefix and is_dns1123_subdomain(prefix)):
-        return False
-    return bool(name) and is_label_value(name)
-
-
-def is_ecs_name(value: str, max_length: int = 255) -> bool:
-    """True for a valid ECS task definition family or container name."""
-    return 0 < len(value) <= max_length and _ECS_NAME.fullmatch(value) is not None
 
 
 def _with_hash(original: str, cleaned: str, max_length: int, trim: str) -> str:

@@ -10,13 +10,12 @@ from typing import Any
 
 from compose.constants import DEFAULT_FLOW_CONTAINER, RUN_ID_ANNOTATION, RUN_ID_LABEL
 from compose.errors import SubmitError
+from compose.formats import is_label_value
 
 __all__ = ["job_name_for_run", "run_id_label_value", "prepare_job", "mark_for_run"]
 
 _NAME_MAX = 63
 _HASH_LEN = 8
-_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_HASH_LEN]
@@ -70,7 +69,7 @@ def run_id_label_value(run_id: str) -> str:
     >>> run_id_label_value("flow run #7")
     'flow-run-7-0f3008fb'
     """
-    if len(run_id) <= _NAME_MAX and _LABEL_VALUE_RE.match(run_id):
+    if len(run_id) <= _NAME_MAX and is_label_value(run_id):
         return run_id
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", run_id)
     cleaned = re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "", cleaned)
