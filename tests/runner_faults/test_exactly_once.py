@@ -24,10 +24,14 @@ TARGETS = ["ecs", "kubernetes"]
 
 def check_statuses(outcomes: list[dict[str, Any]], n: int, err: str) -> None:
     """All submitted, but for the odd run whose every attempt drew a fault until the retry
-    budget ran out (reported submit-failed, "gave up"): that is a bound, not a loss."""
+    budget ran out (reported submit-failed, "gave up"): that is a bound, not a loss.
+
+    Measured: about 1 run in 450 gives up under MIXED (6 scenarios of 150 runs, 2 give-ups).
+    The bound, 3 or 2 %, leaves a 150-run scenario a chance of about 1 in 2,500 to exceed it by
+    luck alone (Poisson, mean 0.33); 1 (the bound before) failed one CI run in three."""
     statuses = Counter(o["status"] for o in outcomes)
     failed = [o for o in outcomes if o["status"] != "submitted"]
-    assert len(failed) <= max(1, n // 100), (dict(statuses), err[-3000:])
+    assert len(failed) <= max(3, n // 50), (dict(statuses), err[-3000:])
     assert all(o["status"] == "submit-failed" and "gave up" in o["message"] for o in failed), failed
 
 
@@ -96,7 +100,12 @@ def test_kill_9_mid_stream_then_restart_on_the_same_input(target, make_backend, 
     assert sum(backend.per_run().values()) >= figures["statuses"]["submitted"]
     first_ids = {o["run_id"] for o in first.outcomes if o["status"] == "submitted"}
     again = {o["run_id"]: o for o in second.outcomes}
-    assert all(again[i]["already_submitted"] and again[i]["details"]["submission"] == "existed" for i in first_ids)
+    # Each run the first agent submitted is found by the second, not created again; but for the
+    # odd run whose every attempt drew a fault (the bound check_statuses allows): it gave up.
+    not_existed = [again[i] for i in sorted(first_ids)
+                   if not (again[i]["already_submitted"] and again[i]["details"]["submission"] == "existed")
+                   and not (again[i]["status"] == "submit-failed" and "gave up" in again[i]["message"])]
+    assert not not_existed, (not_existed, second.err[-3000:])
     print(f"\n{target} kill -9 after {killed_with} outcomes, restart: {figures}, "
           f"existed {sum(o['already_submitted'] for o in second.outcomes)}, {elapsed:.1f}s")
 
