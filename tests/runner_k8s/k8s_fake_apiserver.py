@@ -21,6 +21,7 @@ Faults are injected per method and path (``inject``), and a tiny "controller" mo
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -763,7 +764,18 @@ class _Handler(BaseHTTPRequestHandler):
                 items.append(item)
             rv = str(api.rv)
         kind, version = ("JobList", "batch/v1") if resource == "jobs" else ("PodList", "v1")
-        return 200, {"kind": kind, "apiVersion": version, "metadata": {"resourceVersion": rv}, "items": items}
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        # Chunked lists as the API server serves them: ``limit`` items a page and an opaque
+        # ``continue`` token while more remain (here: the offset, base64-encoded).
+        start = int(base64.b64decode(query["continue"]).decode()) if query.get("continue") else 0
+        limit = int(query.get("limit") or 0)
+        if limit > 0 or start:
+            end = start + limit if limit > 0 else len(items)
+            if end < len(items):
+                meta["continue"] = base64.b64encode(str(end).encode()).decode()
+                meta["remainingItemCount"] = len(items) - end
+            items = items[start:end]
+        return 200, {"kind": kind, "apiVersion": version, "metadata": meta, "items": items}
 
     # ---- streams
 

@@ -320,3 +320,53 @@ def test_log_follow_is_cut_when_the_wait_times_out(runner, api, submitted):
     assert outcome.timed_out
     assert out.getvalue() == "working...\n"
     assert time.monotonic() - started < 3.5
+
+
+# ---- list_jobs / job_outcome (the Prefect worker's observer reads these)
+
+
+def test_list_jobs_reads_every_page_of_a_chunked_list(runner, api, job):
+    for i in range(7):
+        runner.submit(job, f"run-{i}")
+    other = dict(job, metadata={"name": "other", "labels": {"team": "web"}})
+    runner.submit(other, "run-web")
+    lists_before = len(api.seen("GET"))
+    jobs = runner.list_jobs("team=data", namespace=NS, limit=5000)
+    assert sorted(j["metadata"]["name"] for j in jobs) == sorted(f"etl-run-{i}" for i in range(7))
+    assert len(api.seen("GET")) - lists_before == 1            # 500 a page: one page here
+    # pages of 500 are what the runner asks for; a limit below the total stops early
+    assert len(runner.list_jobs("team=data", namespace=NS, limit=3)) == 3
+
+
+def test_list_jobs_follows_continue_tokens(runner, api, job, monkeypatch):
+    for i in range(5):
+        runner.submit(job, f"run-{i}")
+    real = runner._batch
+
+    class SmallPages:
+        def __init__(self, batch):
+            self.batch = batch
+
+        def list_namespaced_job(self, ns, **kw):
+            kw["limit"] = 2
+            return self.batch.list_namespaced_job(ns, **kw)
+
+    monkeypatch.setattr(runner, "_batch", lambda: SmallPages(real()))
+    before = len(api.seen("GET"))
+    jobs = runner.list_jobs("team=data", namespace=NS)
+    assert sorted(j["metadata"]["name"] for j in jobs) == sorted(f"etl-run-{i}" for i in range(5))
+    assert len(api.seen("GET")) - before == 3                  # 2 + 2 + 1
+
+
+def test_job_outcome_of_listed_jobs(runner, api, job):
+    running = runner.submit(job, "run-running")
+    failed = runner.submit(job, "run-failed")
+    done = runner.submit(job, "run-done")
+    api.finish_job(NS, failed.name, 137, reason="OOMKilled")
+    api.finish_job(NS, done.name, 0)
+    by_name = {j["metadata"]["name"]: j for j in runner.list_jobs("team=data", namespace=NS)}
+    assert runner.job_outcome(by_name[running.name]) is None
+    bad = runner.job_outcome(by_name[failed.name])
+    assert (bad.succeeded, bad.reason, bad.exit_code, bad.container_reason) == (False, "BackoffLimitExceeded", 137, "OOMKilled")
+    good = runner.job_outcome(by_name[done.name])
+    assert good.succeeded and good.exit_code == 0

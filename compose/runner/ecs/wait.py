@@ -77,6 +77,43 @@ class _Waiting(_Calls):
         )
         return self._outcome(answer.get("task") or {"taskArn": task_arn})
 
+    def stopped_tasks(self, *, cluster: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+        """The tasks ECS still lists as stopped in ``cluster`` (about an hour's worth),
+        described with their tags; at most ``limit``.
+
+        Raises:
+            SubmitError: ECS refused or kept failing.
+        """
+        cluster = cluster or self.cluster
+        where: dict[str, Any] = {"cluster": cluster} if cluster else {}
+        context = f"cluster {cluster or 'default'!r}"
+
+        def listing() -> list[str]:
+            arns: list[str] = []
+            token: str | None = None
+            while len(arns) < limit:
+                params = {**where, "desiredStatus": "STOPPED", **({"nextToken": token} if token else {})}
+                page = self._call("ListTasks", "wait", context, **params)
+                arns.extend(str(a) for a in page.get("taskArns") or [])
+                token = page.get("nextToken")
+                if not token:
+                    break
+            return arns[:limit]
+
+        arns = self._retrying(listing, "wait")
+        tasks: list[dict[str, Any]] = []
+        for start in range(0, len(arns), 100):
+            chunk = arns[start : start + 100]
+            answer = self._retrying(
+                lambda: self._call("DescribeTasks", "wait", context, **where, tasks=chunk, include=["TAGS"]), "wait"
+            )
+            tasks.extend(t for t in answer.get("tasks") or [] if isinstance(t, dict))
+        return tasks
+
+    def task_outcome(self, task: Mapping[str, Any]) -> TaskOutcome:
+        """How a described task (:meth:`stopped_tasks`) stands or ended."""
+        return self._outcome(task)
+
     def _describe_task(self, task_arn: str, cluster: str | None) -> Mapping[str, Any]:
         where: dict[str, Any] = {"cluster": cluster} if cluster else {}
         answer = self._retrying(

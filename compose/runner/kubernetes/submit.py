@@ -172,6 +172,35 @@ class _Submission(_Calls):
             if _belongs_to(item, run_id)
         ]
 
+    def list_jobs(self, label_selector: str, *, namespace: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+        """The Jobs in the namespace that match ``label_selector``, read in pages of 500.
+
+        Args:
+            label_selector: a Kubernetes label selector (``prefect.io/work-pool-id=...``).
+            namespace: defaults to the runner's.
+            limit: at most this many Jobs are returned (the newest pages are not read past it).
+        """
+        ns = namespace or self.namespace
+        batch = self._batch()
+        jobs: list[dict[str, Any]] = []
+        token: str | None = None
+        while len(jobs) < limit:
+            page_token = token
+            listing = _read_json(
+                self._call(
+                    lambda: batch.list_namespaced_job(
+                        ns, label_selector=label_selector, limit=500, _preload_content=False,
+                        _request_timeout=self.request_timeout, **({"_continue": page_token} if page_token else {}),
+                    ),
+                    verb="list", resource="jobs", namespace=ns,
+                )
+            )
+            jobs.extend(item for item in listing.get("items") or [] if isinstance(item, dict))
+            token = (listing.get("metadata") or {}).get("continue") or None
+            if not token:
+                break
+        return jobs[:limit]
+
     def cancel(self, name: str, *, namespace: str | None = None) -> bool:
         """Delete the Job and, before it goes, its pods (``propagationPolicy=Foreground``).
 

@@ -93,6 +93,19 @@ class _Waiting(_Calls):
                 facts["container_reason"] = waiting.get("reason")
         return JobOutcome(**base, **facts)
 
+    def job_outcome(self, job: Mapping[str, Any]) -> JobOutcome | None:
+        """How a Job as read from the server (:meth:`list_jobs`, :meth:`get`) ended, with what
+        its pods say about the flow container; None while it has not finished."""
+        cond = _terminal(job)
+        if cond is None:
+            return None
+        meta = job.get("metadata") or {}
+        ns = str(meta.get("namespace") or self.namespace)
+        succeeded = cond.get("type") == "Complete"
+        return self._outcome(ns, job, str(meta.get("name") or ""), succeeded=succeeded,
+                             reason=cond.get("reason") or ("Complete" if succeeded else "Failed"),
+                             message=cond.get("message") or None)
+
     def wait(
         self,
         name: str,
