@@ -89,7 +89,7 @@ WORKER_VARIABLES: dict[str, dict[str, Any]] = {
         "default": False,
         "description": "Hold a worker slot until the Job or task ends and mark the flow run CRASHED "
         "when it fails outside the flow (image pull, OOM, eviction). Off: return after submission, "
-        "as Prefect's own workers do.",
+        "as Prefect's own workers do; the worker's observer then marks such runs CRASHED.",
     },
 }
 

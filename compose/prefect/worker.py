@@ -17,7 +17,14 @@ Per flow run (``BaseWorker`` calls these):
    RunTask carries a ``clientToken`` from the run id. ``infrastructure_pid`` is
    ``namespace:job-name`` (Kubernetes) or the task ARN (ECS). With the ``wait`` job variable
    the worker also waits for the end and reports a failed Job or task as CRASHED.
+   A run handed out again after its Job or task *finished* (rescheduled after an eviction,
+   retried from the UI) gets a new attempt: ``flow-run-<id>-2`` and so on, found the same way
+   (one Job per attempt, however many hand-outs); on ECS the run id ``<id>#2``.
 3. :meth:`kill_infrastructure` (cancellation) deletes the Job (pods first) or stops the task.
+
+Without ``wait``, the worker's observer (:mod:`compose.prefect.observer`, started with the
+worker) marks a run CRASHED when its current Job fails or its task stops with an essential
+container not exiting 0 while the run is still PENDING or RUNNING.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from prefect.workers.base import BaseJobConfiguration, BaseWorker, BaseWorkerRes
 from compose.errors import ComposeError, SpecError
 
 from . import mapping
+from .observer import Failure, Observer, observe_interval
 from .settings import check_spec_repo, composer_for, settings_environment
 
 __all__ = [
@@ -52,6 +60,12 @@ __all__ = [
 
 #: The spec repo ``prefect work-pool create --type compose-...`` uses for its default template.
 SPEC_REPO_VARIABLE = "COMPOSE_PREFECT_SPEC_REPO"
+
+#: Attempts of one flow run (a new one each time the run is handed out after the last finished).
+MAX_ATTEMPTS = 100
+
+_POOL_ID_LABEL = "prefect.io/work-pool-id"
+_FLOW_RUN_LABEL = "prefect.io/flow-run-id"
 
 
 def _check_version() -> None:
@@ -218,6 +232,26 @@ class _ComposeWorker(BaseWorker[Any, Any, ComposeWorkerResult], abc.ABC):
         # Runs are submitted from several threads; one runner per connection, made once (an
         # EcsRunner's revision cache and family locks only work when shared).
         self._runners_lock = threading.Lock()
+        self._observer: Optional[Observer] = None
+
+    @property
+    def observer(self) -> Optional[Observer]:
+        """The observer marking runs with failed Jobs or tasks CRASHED (None before setup)."""
+        return self._observer
+
+    async def setup(self) -> None:
+        interval = observe_interval()  # a bad setting stops the worker before it takes runs
+        await super().setup()
+        self._observer = await self._exit_stack.enter_async_context(Observer(self, self._failures, interval))
+        if interval > 0 and self._work_pool is not None:
+            try:
+                await anyio.to_thread.run_sync(self._watch_pool_default, mapping.pool_defaults(self._work_pool))
+            except Exception as exc:  # noqa: BLE001 - no default connection: runs add theirs
+                self._logger.debug("compose observer: the pool's default place is not watched: %s", exc)
+
+    def _watch(self, key: tuple[Any, ...], runner: Any, where: Any) -> None:
+        if self._observer is not None:
+            self._observer.watch(key, runner, where)
 
     def _shared_runner(self, key: tuple[Any, ...], make: Any) -> Any:
         runner = self._runners.get(key)
@@ -273,6 +307,13 @@ class _ComposeWorker(BaseWorker[Any, Any, ComposeWorkerResult], abc.ABC):
     def _submit(self, configuration: Any, run_id: str) -> tuple[str, bool]:  # pragma: no cover
         raise NotImplementedError
 
+    def _watch_pool_default(self, defaults: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _failures(self, runner: Any, where: Any, pool_id: str,
+                  seen: frozenset[str]) -> tuple[list[Failure], set[str]]:  # pragma: no cover
+        raise NotImplementedError
+
     def _wait(self, configuration: Any, pid: str) -> tuple[int, str]:  # pragma: no cover
         raise NotImplementedError
 
@@ -294,26 +335,66 @@ class ComposeKubernetesWorker(_ComposeWorker):
     def _runner(self, configuration: Any) -> Any:
         spec = configuration.spec
         flow = spec.flow_container if spec is not None else "flow"
-        key = (configuration.kubeconfig, configuration.kube_context, configuration.namespace, flow)
+        return self._connect(configuration.kubeconfig, configuration.kube_context, configuration.namespace, flow)
 
+    def _connect(self, kubeconfig: Any, context: Any, namespace: Any, flow: str) -> Any:
         def make() -> Any:
             from compose.runner import KubernetesRunner
 
-            return KubernetesRunner(kubeconfig=configuration.kubeconfig, context=configuration.kube_context,
-                                    namespace=configuration.namespace, flow_container=flow)
+            return KubernetesRunner(kubeconfig=kubeconfig, context=context, namespace=namespace, flow_container=flow)
 
-        return self._shared_runner(key, make)
+        return self._shared_runner((kubeconfig, context, namespace, flow), make)
 
     def _submit(self, configuration: Any, run_id: str) -> tuple[str, bool]:
-        result = self._runner(configuration).submit(configuration.spec.job, run_id)
-        return f"{result.namespace}:{result.name}", result.created
+        from compose.constants import RUN_ID_ANNOTATION
+        from compose.runner.kubernetes.state import _terminal
+
+        runner = self._runner(configuration)
+        job = configuration.spec.job
+        base = runner.job_name(job, run_id)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            body = job
+            if attempt > 1:
+                # Named for the attempt, and still the run's (the run-id annotation keeps the name).
+                meta = dict(job.get("metadata") or {})
+                meta["name"] = f"{base}-{attempt}"
+                meta["annotations"] = {**(meta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
+                body = {**job, "metadata": meta}
+            result = runner.submit(body, run_id)
+            self._watch(("kubernetes", id(runner), result.namespace), runner, result.namespace)
+            if result.created or _terminal(result.job) is None:
+                return f"{result.namespace}:{result.name}", result.created
+            # That attempt's Job has finished and the run was handed out again: a new attempt.
+        raise SpecError(f"flow run {run_id} already has {MAX_ATTEMPTS} finished Jobs; not creating another",
+                        step="prefect")
+
+    def _watch_pool_default(self, defaults: dict[str, Any]) -> None:
+        runner = self._connect(defaults.get("kubeconfig"), defaults.get("kube_context"), defaults.get("namespace"), "flow")
+        self._watch(("kubernetes", id(runner), runner.namespace), runner, runner.namespace)
+
+    def _failures(self, runner: Any, where: Any, pool_id: str, seen: frozenset[str]) -> tuple[list[Failure], set[str]]:
+        from compose.runner.kubernetes.state import _terminal
+
+        failures: list[Failure] = []
+        finished: set[str] = set()
+        for job in runner.list_jobs(f"{_POOL_ID_LABEL}={pool_id}", namespace=where):
+            meta = job.get("metadata") or {}
+            uid, cond = str(meta.get("uid") or ""), _terminal(job)
+            if not uid or cond is None:
+                continue
+            finished.add(uid)
+            flow_run_id = (meta.get("labels") or {}).get(_FLOW_RUN_LABEL)
+            if uid in seen or cond.get("type") != "Failed" or not flow_run_id:
+                continue
+            pid = f"{meta.get('namespace') or where}:{meta.get('name')}"
+            outcome = runner.job_outcome(job)
+            failures.append(Failure(uid, flow_run_id, pid, f"{pid}: Job failed ({_job_facts(outcome)})"))
+        return failures, finished
 
     def _wait(self, configuration: Any, pid: str) -> tuple[int, str]:
         namespace, _, name = pid.partition(":")
         outcome = self._runner(configuration).wait(name, timeout=float(24 * 3600), namespace=namespace)
-        text = ", ".join(f"{k} {v}" for k, v in (
-            ("reason", outcome.reason), ("exit code", outcome.exit_code),
-            ("container", outcome.container_reason), ("message", outcome.message)) if v is not None)
+        text = _job_facts(outcome)
         if outcome.succeeded:
             return 0, f"Job complete ({text})"
         return (outcome.exit_code or 1), f"Job failed ({text})"
@@ -321,6 +402,12 @@ class ComposeKubernetesWorker(_ComposeWorker):
     def _cancel(self, configuration: Any, pid: str) -> bool:
         namespace, _, name = pid.partition(":")
         return bool(self._runner(configuration).cancel(name, namespace=namespace or None))
+
+
+def _job_facts(outcome: Any) -> str:
+    return ", ".join(f"{k} {v}" for k, v in (
+        ("reason", outcome.reason), ("exit code", outcome.exit_code),
+        ("container", outcome.container_reason), ("message", outcome.message)) if v is not None)
 
 
 class ComposeEcsWorker(_ComposeWorker):
@@ -348,9 +435,35 @@ class ComposeEcsWorker(_ComposeWorker):
         spec = configuration.spec
         runner = self._runner(configuration)
         td_arn, _registered = runner.register_if_needed(spec.task_definition)
-        result = runner.run(td_arn, spec.run_task, run_id=run_id, tags=mapping.ecs_tags(configuration.labels),
-                            overrides=spec.overrides or None)
-        return result.task_arn, result.created
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            result = runner.run(td_arn, spec.run_task, run_id=run_id if attempt == 1 else f"{run_id}#{attempt}",
+                                tags=mapping.ecs_tags(configuration.labels), overrides=spec.overrides or None)
+            self._watch(("ecs", id(runner), result.cluster), runner, result.cluster)
+            if result.created or not runner.wait(result.task_arn, timeout=0).stopped:
+                return result.task_arn, result.created
+            # That attempt's task has stopped and the run was handed out again: a new attempt.
+        raise SpecError(f"flow run {run_id} already has {MAX_ATTEMPTS} stopped tasks; not starting another",
+                        step="prefect")
+
+    def _watch_pool_default(self, defaults: dict[str, Any]) -> None:
+        return None  # the cluster is the spec's: watched from the first run on
+
+    def _failures(self, runner: Any, where: Any, pool_id: str, seen: frozenset[str]) -> tuple[list[Failure], set[str]]:
+        failures: list[Failure] = []
+        finished: set[str] = set()
+        for task in runner.stopped_tasks(cluster=where):
+            tags = {t.get("key"): t.get("value") for t in task.get("tags") or [] if isinstance(t, dict)}
+            arn = str(task.get("taskArn") or "")
+            if not arn or tags.get(_POOL_ID_LABEL) != pool_id or task.get("lastStatus") != "STOPPED":
+                continue
+            finished.add(arn)
+            flow_run_id = tags.get(_FLOW_RUN_LABEL)
+            if arn in seen or not flow_run_id:
+                continue
+            outcome = runner.task_outcome(task)
+            if not outcome.succeeded:
+                failures.append(Failure(arn, flow_run_id, arn, outcome.message))
+        return failures, finished
 
     def _wait(self, configuration: Any, pid: str) -> tuple[int, str]:
         outcome = self._runner(configuration).wait(pid, timeout=float(24 * 3600))

@@ -358,3 +358,202 @@ def _started_by(run_id: Any) -> str:
     from compose.runner.ecs import started_by
 
     return started_by(str(run_id))
+
+
+# --- the observer and attempts ---------------------------------------------------------------------
+
+
+async def _until(predicate: Any, timeout: float = 30.0) -> None:
+    import anyio
+
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await anyio.sleep(0.2)
+
+
+def test_kubernetes_observer_crashes_failed_jobs_and_a_rescheduled_run_gets_a_new_attempt(
+        prefect_api, kube, flow_dir, monkeypatch) -> None:
+    """No ``wait``: the worker returns after creating the Job and its observer (looking every
+    0.3 s here) marks a run CRASHED when its current Job fails while the run is PENDING or
+    RUNNING; a run handed out again after its Job finished gets Job ``-2``, once."""
+    import anyio
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.states import Failed, Scheduled
+
+    from compose.prefect.template import base_job_template
+    from compose.prefect.worker import ComposeKubernetesWorker
+
+    monkeypatch.setenv("COMPOSE_PREFECT_OBSERVE_SECONDS", "0.3")
+    api, kubeconfig = kube
+    template = base_job_template(REPO, "kubernetes", defaults={"kubeconfig": kubeconfig, "namespace": NS})
+
+    async def scenario() -> dict[str, Any]:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="ck8s-obs", type="compose-kubernetes",
+                                                         base_job_template=template))
+            dep = await _deploy(client, "ck8s-obs", flow_dir, {}, "observed")
+            ids = {k: (await client.create_flow_run_from_deployment(dep)).id for k in ("oom", "flow-failed", "again")}
+            names = {k: f"flow-run-{v}" for k, v in ids.items()}
+
+            async def state(key: str) -> str:
+                return (await client.read_flow_run(ids[key])).state.type.value
+
+            async with ComposeKubernetesWorker(work_pool_name="ck8s-obs", prefetch_seconds=60, limit=8) as worker:
+                await worker.get_and_submit_flow_runs()
+
+                async def jobs_there() -> bool:
+                    return all((NS, n) in api.jobs for n in names.values())
+
+                await _until(jobs_there)
+                # the flow container is OOM-killed while the run is PENDING: the loop marks it
+                api.finish_job(NS, names["oom"], 137, reason="OOMKilled")
+
+                async def oom_crashed() -> bool:
+                    return await state("oom") == "CRASHED"
+
+                await _until(oom_crashed)
+                oom = await client.read_flow_run(ids["oom"])
+                # the flow reported its own failure before the container exited 1: left alone
+                await client.set_flow_run_state(ids["flow-failed"], Failed(message="the flow raised"), force=True)
+                api.finish_job(NS, names["flow-failed"], 1)
+                # rescheduled (as after an eviction with SIGTERM behaviour "reschedule"), then the Job failed
+                await client.set_flow_run_state(ids["again"], Scheduled(), force=True)
+                api.finish_job(NS, names["again"], 143)
+                looked = await worker.observer.look()
+                states_after_look = {k: await state(k) for k in ("flow-failed", "again")}
+                # handed out again: attempt 2, a new Job; its pid on the run
+                posts = len(api.seen("POST"))
+                await worker.get_and_submit_flow_runs()
+
+                async def second_attempt() -> bool:
+                    run = await client.read_flow_run(ids["again"])
+                    return run.infrastructure_pid == f"{NS}:{names['again']}-2"
+
+                await _until(second_attempt)
+                attempt_posts = len(api.seen("POST")) - posts
+                pending_looked = await worker.observer.look()
+                # a worker started now has seen nothing: attempt 1's failed Job is not current
+                async with ComposeKubernetesWorker(work_pool_name="ck8s-obs") as fresh:
+                    pending_looked += await fresh.observer.look()
+                pending_state = await state("again")
+                # a duplicate hand-out of attempt 2 while its Job runs: nothing new
+                await client.set_flow_run_state(ids["again"], Scheduled(), force=True)
+                jobs_before = sorted(n for (ns, n) in api.jobs if ns == NS)
+                await worker.get_and_submit_flow_runs()
+
+                async def pending_again() -> bool:
+                    return await state("again") == "PENDING"
+
+                await _until(pending_again)
+                await anyio.sleep(0.5)
+                jobs_after = sorted(n for (ns, n) in api.jobs if ns == NS)
+                # attempt 2 fails too: this time the run is PENDING and the Job is current
+                api.finish_job(NS, f"{names['again']}-2", 2)
+
+                async def again_crashed() -> bool:
+                    return await state("again") == "CRASHED"
+
+                await _until(again_crashed)
+                again = await client.read_flow_run(ids["again"])
+                crashed_by_observer = list(worker.observer.crashed)
+        return {"ids": ids, "oom": oom, "looked": looked, "states_after_look": states_after_look,
+                "attempt_posts": attempt_posts, "pending_looked": pending_looked, "pending_state": pending_state,
+                "jobs_before": jobs_before, "jobs_after": jobs_after, "again": again,
+                "crashed_by_observer": crashed_by_observer}
+
+    out = _run(scenario)
+    ids = out["ids"]
+    oom = out["oom"]
+    assert oom.state.type.value == "CRASHED"
+    assert f"{NS}:flow-run-{ids['oom']}" in oom.state.message
+    assert "OOMKilled" in oom.state.message and "137" in oom.state.message
+    assert "BackoffLimitExceeded" in oom.state.message
+    assert out["looked"] == 0
+    assert out["states_after_look"] == {"flow-failed": "FAILED", "again": "SCHEDULED"}
+    assert out["attempt_posts"] == 2                       # attempt 1 answered 409 (finished), attempt 2 created
+    assert out["pending_looked"] == 0 and out["pending_state"] == "PENDING"   # attempt 1's failure is old news
+    assert out["jobs_before"] == out["jobs_after"]         # one Job per attempt, whatever the hand-outs
+    assert f"flow-run-{ids['again']}-2" in out["jobs_after"]
+    again = out["again"]
+    assert f"flow-run-{ids['again']}-2" in again.state.message and "exit code 2" in again.state.message
+    assert sorted(out["crashed_by_observer"]) == sorted([str(ids["oom"]), str(ids["again"])])
+
+
+def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aws, flow_dir) -> None:
+    """moto stops a task with every container at exit code 0 (it runs none); the ECS agent's
+    part, a flow container exiting 1, is played by editing the exit code in the DescribeTasks
+    answer the observer reads. A task that stopped cleanly is left alone; a run handed out
+    again after its task stopped gets a new task (run id ``<id>#2``)."""
+    import boto3
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.states import Scheduled
+
+    from compose.prefect.template import base_job_template
+    from compose.prefect.worker import ComposeEcsWorker
+
+    network = _ecs_setup(aws)
+    template = base_job_template(REPO, "ecs", defaults={"ecs_region": "us-east-1", "ecs_endpoint_url": aws.url, **network})
+    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=aws.url)
+
+    async def scenario() -> dict[str, Any]:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name="cecs-obs", type="compose-ecs", base_job_template=template))
+            dep = await _deploy(client, "cecs-obs", flow_dir, {"job_profile": "default"}, "ecs-observed")
+            ids = {k: (await client.create_flow_run_from_deployment(dep)).id for k in ("failed", "clean")}
+
+            async def run(key: str) -> Any:
+                return await client.read_flow_run(ids[key])
+
+            async with ComposeEcsWorker(work_pool_name="cecs-obs", prefetch_seconds=60, limit=8) as worker:
+                await worker.get_and_submit_flow_runs()
+
+                async def submitted() -> bool:
+                    return all([(await run(k)).infrastructure_pid for k in ids])
+
+                await _until(submitted)
+                arns = {k: (await run(k)).infrastructure_pid for k in ids}
+                runner = next(iter(worker._runners.values()))
+                real = runner.stopped_tasks
+
+                def agent_reported(**kw: Any) -> list[dict[str, Any]]:
+                    tasks = real(**kw)
+                    for task in tasks:
+                        if task["taskArn"] == arns["failed"]:
+                            for c in task.get("containers") or []:
+                                c["exitCode"] = 1
+                                c["reason"] = "flow exited 1"
+                            task["stopCode"] = "EssentialContainerExited"
+                    return tasks
+
+                runner.stopped_tasks = agent_reported
+                for arn in arns.values():
+                    ecs.stop_task(cluster="flows", task=arn, reason="the task ended")
+                marked = await worker.observer.look()
+                states = {k: (await run(k)).state for k in ids}
+                # handed out again after its task stopped: a second task
+                await client.set_flow_run_state(ids["failed"], Scheduled(), force=True)
+                await worker.get_and_submit_flow_runs()
+
+                async def new_task() -> bool:
+                    pid = (await run("failed")).infrastructure_pid
+                    return bool(pid) and pid != arns["failed"]
+
+                await _until(new_task)
+                second = (await run("failed")).infrastructure_pid
+        return {"ids": ids, "arns": arns, "marked": marked, "states": states, "second": second}
+
+    out = _run(scenario)
+    assert out["marked"] == 1
+    failed = out["states"]["failed"]
+    assert failed.type.value == "CRASHED"
+    assert out["arns"]["failed"] in failed.message and "EssentialContainerExited" in failed.message
+    assert "exit 1" in failed.message
+    assert out["states"]["clean"].type.value == "PENDING"
+    task = ecs.describe_tasks(cluster="flows", tasks=[out["second"]], include=["TAGS"])["tasks"][0]
+    assert task["lastStatus"] != "STOPPED"
+    assert task["startedBy"] == _started_by(f"{out['ids']['failed']}#2")
+    tags = {t["key"]: t["value"] for t in task.get("tags", [])}
+    assert tags["prefect.io/flow-run-id"] == str(out["ids"]["failed"])
