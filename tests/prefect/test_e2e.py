@@ -557,3 +557,39 @@ def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aw
     assert task["startedBy"] == _started_by(f"{out['ids']['failed']}#2")
     tags = {t["key"]: t["value"] for t in task.get("tags", [])}
     assert tags["prefect.io/flow-run-id"] == str(out["ids"]["failed"])
+
+
+def test_compose_prefect_create_pool_command(prefect_api, tmp_path) -> None:
+    """``compose prefect create-pool`` as a user runs it (its own process, PREFECT_API_URL):
+    created, refused a second time without --overwrite (exit 1, no traceback), updated with it."""
+    import json
+    import subprocess
+
+    from prefect.client.orchestration import get_client
+
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    argv = [sys.executable, "-m", "compose", "prefect", "create-pool", "cli-pool", str(REPO),
+            "--default", "namespace=flows"]
+
+    def compose(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*argv, *extra], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+
+    first = compose()
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"work_pool": "cli-pool", "type": "compose-kubernetes", "status": "created"}
+    again = compose()
+    assert again.returncode == 1 and again.stdout == ""
+    assert "exists; use --overwrite" in again.stderr and "Traceback" not in again.stderr
+    updated = compose("--overwrite", "--default", "namespace=batch")
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(updated.stdout)["status"] == "updated"
+
+    async def read() -> Any:
+        async with get_client() as client:
+            return await client.read_work_pool("cli-pool")
+
+    pool = _run(read)
+    assert pool.type == "compose-kubernetes"
+    props = pool.base_job_template["variables"]["properties"]
+    assert props["namespace"]["default"] == "batch"
+    assert "gpu" in props["job_profile"]["enum"]
