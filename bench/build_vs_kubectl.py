@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_DIR = HERE / "fixtures" / "job-overlay" / "overlay"
 
@@ -32,6 +34,7 @@ def main() -> int:
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
+    print(ensure_bytecode())
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         print("kubectl not found on PATH", file=sys.stderr)

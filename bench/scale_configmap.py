@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
+
 
 def write_case(directory: Path, keys: int) -> None:
     lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: big", "data:"]
@@ -48,6 +50,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="5000,10000,20000")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    print(ensure_bytecode())
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         print("kubectl not found on PATH", file=sys.stderr)

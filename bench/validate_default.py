@@ -32,6 +32,8 @@ _CHILD = """
 import json, resource, time
 t0, c0 = time.perf_counter(), time.process_time()
 from compose import Composer
+
+from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
 report = Composer.load({root!r}).validate_report()
 print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                   "sets": len(report.sets), "problems": len(report.problems),
@@ -68,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    print(ensure_bytecode())
     results = bench_validate(args.runs)
     sets = results[0]["sets"]
     assert all(r["problems"] == 0 for r in results), results
