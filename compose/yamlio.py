@@ -29,7 +29,8 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from ._record import field
+from ._record import record as dataclass
 from pathlib import Path
 from typing import Any
 

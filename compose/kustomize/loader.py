@@ -18,7 +18,8 @@ points of the pipeline (see :mod:`compose.kustomize.build`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from .._record import field
+from .._record import record as dataclass
 from pathlib import Path
 from typing import Any
 

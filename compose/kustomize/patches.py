@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from .._record import field
+from .._record import record as dataclass
 from typing import Any, Literal
 
 from ..errors import ComposeError, KustomizationError, MergeError, PatchError

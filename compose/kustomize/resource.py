@@ -11,7 +11,8 @@ renames through :meth:`Resource.rename` / :meth:`Resource.set_namespace`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .._record import field
+from .._record import record as dataclass
 from typing import Any
 
 __all__ = ["ResId", "Resource", "CLUSTER_SCOPED", "CLUSTER_SCOPED_KINDS", "is_cluster_scoped"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from .._record import record as dataclass
 from typing import Any
 
 from ..safe_regex import LinearPattern, RegexError, compile_linear

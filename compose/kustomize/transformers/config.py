@@ -34,7 +34,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from dataclasses import dataclass, fields
+from ..._record import record
 
 from ...errors import KustomizationError
 from ..ordering import DEFAULT_ORDER_FIRST, DEFAULT_ORDER_LAST
@@ -58,7 +58,7 @@ _FS_FIELDS = {
 _YAML_KEYS = {attr: key for key, attr in _FS_FIELDS.items()}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TransformerConfig:
     """The field specs of every built-in transformer (empty tuples: none)."""
 
@@ -98,7 +98,7 @@ class TransformerConfig:
         return any(getattr(self, name) for name in _NAMES)
 
 
-_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TransformerConfig))
+_NAMES: tuple[str, ...] = tuple(TransformerConfig.__annotations__)  # the fields, in order
 
 # Every kustomization level merges the defaults into an empty configuration: the few distinct
 # merges of a build are remembered by the identity of their (immutable) operands, which the

@@ -10,7 +10,7 @@ whether missing fields on the way are created.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import record
 
 __all__ = [
     "FieldSpec",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldSpec:
     """A path in resources of one group/version/kind (empty strings match anything)."""
 
@@ -60,7 +60,7 @@ NAME_PREFIX_SKIP: tuple[FieldSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NameBackReference:
     """Resources of kind ``kind`` (group/version) are referred to by name at ``referrers``."""
 
