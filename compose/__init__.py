@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compose._lazy import lazy_attributes
+
 from .errors import ComposeError, ValidationError
 
 __all__ = [
@@ -49,15 +51,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

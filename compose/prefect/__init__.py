@@ -24,7 +24,8 @@ Importing this package imports neither Prefect nor the composer.
 
 from __future__ import annotations
 
-from typing import Any
+
+from compose._lazy import lazy_attributes
 
 __all__ = [
     "base_job_template",
@@ -39,12 +40,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)

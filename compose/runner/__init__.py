@@ -6,8 +6,8 @@ loaded on first use, and the runners import their SDKs only when they talk to a 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+
+from compose._lazy import lazy_attributes
 
 __all__ = [
     "KubernetesRunner",
@@ -34,10 +34,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)
