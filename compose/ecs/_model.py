@@ -288,14 +288,14 @@ DESCRIBED_ONLY = frozenset({
 
 
 def _unknown_message(key: Any, members: Mapping[str, Any]) -> str:
-    import difflib  # only needed when reporting
+    from ..spec.suggest import closest
 
     if key in DESCRIBED_ONLY and "containerDefinitions" in members:
         return (f"unknown field {key!r}: DescribeTaskDefinition returns it, "
                 "RegisterTaskDefinition does not take it")
-    close = difflib.get_close_matches(str(key), list(members), n=1, cutoff=0.75)
+    close = closest(str(key), members, cutoff=0.75)
     if close:
-        return f"unknown field {key!r} (did you mean {close[0]!r}?)"
+        return f"unknown field {key!r} (did you mean {close!r}?)"
     return f"unknown field {key!r}; expected one of: {', '.join(members)}"
 
 

@@ -90,20 +90,12 @@ def is_quantity(value: Any) -> bool:
 _describe = describe_value
 
 
-def _closest(word: str, choices: Iterable[str]) -> str | None:
-    import difflib  # lazy: only messages need it
-    choices = list(choices)
-    lowered = {c.lower(): c for c in choices}
-    if word.lower() in lowered:
-        return lowered[word.lower()]
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return match[0] if match else None
-
-
 def _hint(word: Any, choices: Iterable[str]) -> str:
     if not isinstance(word, str):
         return ""
-    best = _closest(word, choices)
+    from ..spec.suggest import closest
+
+    best = closest(word, choices)
     return f" (did you mean {best!r}?)" if best else ""
 
 

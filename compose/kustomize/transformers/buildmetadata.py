@@ -19,12 +19,12 @@ Both annotations are YAML text, written as Kustomize writes them.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from ...errors import KustomizationError
+from ...spec.suggest import closest
 from ..resource import Resource
 from ._common import live
 
@@ -48,8 +48,8 @@ def check(options: Sequence[str]) -> None:
     """
     for opt in options:
         if opt not in OPTIONS:
-            close = difflib.get_close_matches(opt, OPTIONS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(opt, OPTIONS)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise KustomizationError(
                 f"unknown buildMetadata option {opt!r}{hint}; known: {', '.join(OPTIONS)}", step="buildMetadata"
             )
