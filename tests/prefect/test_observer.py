@@ -198,3 +198,56 @@ def test_a_bad_observe_interval_is_refused_by_name(monkeypatch, text) -> None:
     monkeypatch.setenv("COMPOSE_PREFECT_OBSERVE_SECONDS", text)
     with pytest.raises(ValueError, match="COMPOSE_PREFECT_OBSERVE_SECONDS"):
         observe_interval()
+
+
+# --- wait: true, and what the finders make of a failure (the runners' own outcome objects) ---------
+
+
+class _Runner:
+    def __init__(self, outcome: Any) -> None:
+        self.outcome = outcome
+
+    def wait(self, *_: Any, **__: Any) -> Any:
+        return self.outcome
+
+
+def _waited(worker_cls: Any, outcome: Any, pid: str) -> tuple[int, str]:
+    worker = worker_cls.__new__(worker_cls)       # only _wait is used: no Prefect client needed
+    worker._runner = lambda configuration: _Runner(outcome)
+    return worker._wait(None, pid)
+
+
+def test_kubernetes_wait_turns_the_job_outcome_into_a_status_code_and_message() -> None:
+    from compose.prefect.worker import ComposeKubernetesWorker
+    from compose.runner.kubernetes import JobOutcome
+
+    code, text = _waited(ComposeKubernetesWorker, JobOutcome(
+        succeeded=False, reason="BackoffLimitExceeded", exit_code=137, container_reason="OOMKilled",
+        message="Job has reached the specified backoff limit"), "flows:flow-run-1")
+    assert code == 137
+    assert text == ("Job failed (reason BackoffLimitExceeded, exit code 137, container OOMKilled, "
+                    "message Job has reached the specified backoff limit)")
+    code, _ = _waited(ComposeKubernetesWorker, JobOutcome(succeeded=False, reason="DeadlineExceeded"), "flows:j")
+    assert code == 1                               # no exit code (the pod never ran): still a failure
+    assert _waited(ComposeKubernetesWorker, JobOutcome(succeeded=True, reason="Complete", exit_code=0), "flows:j")[0] == 0
+
+
+def test_ecs_wait_turns_the_task_outcome_into_a_status_code_and_message() -> None:
+    from compose.prefect.worker import ComposeEcsWorker
+    from compose.runner.ecs import TaskOutcome
+    from compose.runner.ecs.results import ContainerOutcome
+
+    arn = "arn:aws:ecs:us-east-1:123456789012:task/flows/abc"
+    failed = TaskOutcome(arn, "STOPPED", "STOPPED", "EssentialContainerExited", "Essential container in task exited",
+                         (ContainerOutcome("flow", True, 3, None, "STOPPED"),
+                          ContainerOutcome("log-router", False, 0, None, "STOPPED")))
+    code, text = _waited(ComposeEcsWorker, failed, arn)
+    assert code == 3
+    assert text == f"task failed: task {arn} failed; EssentialContainerExited: Essential container in task exited; flow exit 3"
+    never = TaskOutcome(arn, "STOPPED", "STOPPED", "TaskFailedToStart", "CannotPullContainerError: not found",
+                        (ContainerOutcome("flow", True, None, "CannotPullContainerError", "STOPPED"),))
+    code, text = _waited(ComposeEcsWorker, never, arn)
+    assert code == 1 and "CannotPullContainerError" in text
+    ok = TaskOutcome(arn, "STOPPED", "STOPPED", "EssentialContainerExited", None,
+                     (ContainerOutcome("flow", True, 0, None, "STOPPED"),))
+    assert _waited(ComposeEcsWorker, ok, arn)[0] == 0
