@@ -34,7 +34,7 @@ from __future__ import annotations
 import copy
 import re
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -141,10 +141,20 @@ def metadata_layers(
     deployment: Any = None,
     flow: Any = None,
     work_pool: Any = None,
+    *,
+    reads: Collection[str] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The metadata layers of a flow run, lowest first (see the module docstring)."""
+    """The metadata layers of a flow run, lowest first (see the module docstring).
+
+    ``reads``: the metadata keys the spec repo reads (``SpecRepo.known_keys()``). The
+    ``prefect context`` layer is there for ``when:`` conditions on ``prefect.*``; a spec repo
+    that reads no ``prefect`` key does not get it, so compose does not warn on every run (or,
+    with ``unknownKeys: error``, refuse every run) about metadata the worker itself added.
+    """
     names = list(parameters)
-    layers: list[tuple[str, dict[str, Any]]] = [("prefect context", prefect_context(flow_run, deployment, flow, work_pool))]
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if reads is None or "prefect" in reads:
+        layers.append(("prefect context", prefect_context(flow_run, deployment, flow, work_pool)))
     pool = f"work pool {_name(work_pool)!r}" if _name(work_pool) else "work pool"
     dep = f"deployment {_name(deployment)!r}" if _name(deployment) else "deployment"
     run = f"flow run {_name(flow_run)!r}" if _name(flow_run) else "flow run"

@@ -144,7 +144,8 @@ class ComposeJobConfiguration(BaseJobConfiguration):
             root = check_spec_repo(self.spec_repo or "", trusted=trusted)
             composer = composer_for(root)
             self._composer = composer
-            self._layers = mapping.metadata_layers(composer.spec.parameters, flow_run, deployment, flow, work_pool)
+            self._layers = mapping.metadata_layers(composer.spec.parameters, flow_run, deployment, flow, work_pool,
+                                                   reads=composer.spec.known_keys())
             self._context = mapping.flow_run_context(flow_run, flow, deployment)
             built = composer.build(self._layers, target=self.target, context=self._context)
             self._spec = self._finish(built, composer)

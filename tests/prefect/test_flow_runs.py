@@ -64,14 +64,31 @@ def test_flow_run_case(case: dict[str, Any], k8s_template, prepare, helpers) -> 
     assert job["metadata"]["labels"]["prefect.io/flow-run-id"] == str(run.id)
 
 
-def test_layers_are_named_lowest_first_with_the_prefect_context(k8s_template, prepare, helpers) -> None:
+def _reading_prefect(tmp_path: Path, helpers) -> Path:
+    """A copy of the embedded spec repo whose log-sidecar overlay also applies on work queue gpu."""
+    import shutil
+
+    root = tmp_path / "specs"
+    for part in ("bases", "overlays"):
+        shutil.copytree(helpers.REPO / part, root / part)
+    text = (helpers.REPO / "compose.yaml").read_text()
+    assert "  when: {ship_logs: true}\n" in text
+    (root / "compose.yaml").write_text(text.replace(
+        "  when: {ship_logs: true}\n", "  when: {any: [{ship_logs: true}, {prefect.work_queue: gpu}]}\n"))
+    return root
+
+
+def test_layers_are_named_lowest_first_with_the_prefect_context(k8s_template, prepare, helpers, tmp_path) -> None:
+    from compose.prefect.template import base_job_template
     from compose.prefect.worker import ComposeKubernetesJobConfiguration
 
-    template = _with_pool_defaults(k8s_template, {"job_profile": "gpu"})
+    root = _reading_prefect(tmp_path, helpers)
+    template = _with_pool_defaults(base_job_template(root, "kubernetes"), {"job_profile": "gpu", "spec_repo": str(root)})
     objects = helpers.Objects(template)
     deployment = objects.deployment({"memory": "8Gi"}, tags=["etl"])
     run = objects.flow_run(deployment, {"spot": True}, tags=["nightly"], work_queue_name="gpu")
     config = prepare(ComposeKubernetesJobConfiguration, template, objects, deployment, run)
+    assert config.compose_error is None, str(config.compose_error)
     names = [name for name, _ in config.layers]
     assert names == ["prefect context", "work pool 'cpool'", "deployment 'nightly'", "flow run 'crimson-dolphin'"]
     prefect = config.layers[0][1]["prefect"]
@@ -79,6 +96,24 @@ def test_layers_are_named_lowest_first_with_the_prefect_context(k8s_template, pr
                        "flow": "etl", "deployment": "nightly"}
     explained = "\n".join(config.explain().lines())
     assert "(from work pool 'cpool')" in explained and "(from flow run 'crimson-dolphin')" in explained
+    containers = [c["name"] for c in config.spec.job["spec"]["template"]["spec"]["containers"]]
+    assert "log-shipper" in containers                  # selected by prefect.work_queue
+
+
+def test_a_spec_repo_reading_no_prefect_key_gets_no_prefect_context(k8s_template, prepare, helpers, caplog) -> None:
+    """The embedded default reads no prefect.* key: the worker adds no layer it would warn about
+    on every run (or refuse, under unknownKeys: error)."""
+    from compose.prefect.worker import ComposeKubernetesJobConfiguration
+
+    template = _with_pool_defaults(k8s_template, {"job_profile": "gpu"})
+    objects = helpers.Objects(template)
+    deployment = objects.deployment({"memory": "8Gi"}, tags=["etl"])
+    run = objects.flow_run(deployment, {"spot": True}, tags=["nightly"], work_queue_name="gpu")
+    with caplog.at_level("WARNING", logger="compose"):
+        config = prepare(ComposeKubernetesJobConfiguration, template, objects, deployment, run)
+    assert [name for name, _ in config.layers] == ["work pool 'cpool'", "deployment 'nightly'", "flow run 'crimson-dolphin'"]
+    assert config.compose_error is None
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("compose")] == []
 
 
 def test_run_context_names_the_job_and_fills_run_placeholders(k8s_template, prepare, helpers) -> None:
