@@ -142,7 +142,9 @@ class Observer:
         for key, (runner, where) in places:
             seen = self._seen.get(key, frozenset())
             try:
-                failures, finished = await anyio.to_thread.run_sync(self._finder, runner, where, pool_id, seen)
+                # abandon_on_cancel: a worker shutting down does not wait for a slow LIST.
+                failures, finished = await anyio.to_thread.run_sync(
+                    self._finder, runner, where, pool_id, seen, abandon_on_cancel=True)
             except Exception as exc:  # noqa: BLE001 - one unreachable place must not stop the rest
                 log.warning("compose observer: could not look at %s: %s", where, exc)
                 continue

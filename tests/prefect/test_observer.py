@@ -251,3 +251,33 @@ def test_ecs_wait_turns_the_task_outcome_into_a_status_code_and_message() -> Non
     ok = TaskOutcome(arn, "STOPPED", "STOPPED", "EssentialContainerExited", None,
                      (ContainerOutcome("flow", True, 0, None, "STOPPED"),))
     assert _waited(ComposeEcsWorker, ok, arn)[0] == 0
+
+
+def test_stopping_the_worker_does_not_wait_for_a_slow_look() -> None:
+    import threading
+    import time
+
+    from compose.prefect.observer import Observer
+
+    worker = Worker()
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(*_: Any) -> Any:
+        entered.set()
+        release.wait(30)                           # an API server that does not answer
+        return [], set()
+
+    async def main() -> float:
+        obs = Observer(worker, slow, 0.01)
+        obs.watch("place", object(), "flows")
+        async with obs:
+            with anyio.fail_after(10):
+                while not entered.is_set():
+                    await anyio.sleep(0.01)
+            started = time.monotonic()
+        return time.monotonic() - started
+
+    try:
+        assert anyio.run(main) < 1.0
+    finally:
+        release.set()
