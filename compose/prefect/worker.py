@@ -451,13 +451,17 @@ class ComposeEcsWorker(_ComposeWorker):
 
     def _failures(self, runner: Any, where: Any, pool_id: str, seen: frozenset[str]) -> tuple[list[Failure], set[str]]:
         failures: list[Failure] = []
-        finished: set[str] = set()
-        for task in runner.stopped_tasks(cluster=where):
+        listed = runner.stopped_task_arns(cluster=where)
+        # Described once: a task already looked at (the pool's or another's) is not asked again.
+        finished: set[str] = {arn for arn in listed if arn in seen}
+        for task in runner.describe_tasks([arn for arn in listed if arn not in seen], cluster=where):
             tags = {t.get("key"): t.get("value") for t in task.get("tags") or [] if isinstance(t, dict)}
             arn = str(task.get("taskArn") or "")
-            if not arn or tags.get(_POOL_ID_LABEL) != pool_id or task.get("lastStatus") != "STOPPED":
-                continue
+            if not arn or task.get("lastStatus") != "STOPPED":
+                continue  # still stopping: looked at again next time
             finished.add(arn)
+            if tags.get(_POOL_ID_LABEL) != pool_id:
+                continue
             flow_run_id = tags.get(_FLOW_RUN_LABEL)
             if arn in seen or not flow_run_id:
                 continue

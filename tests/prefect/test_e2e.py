@@ -12,7 +12,6 @@ import importlib.util
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -484,8 +483,9 @@ def test_kubernetes_observer_crashes_failed_jobs_and_a_rescheduled_run_gets_a_ne
 def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aws, flow_dir) -> None:
     """moto stops a task with every container at exit code 0 (it runs none); the ECS agent's
     part, a flow container exiting 1, is played by editing the exit code in the DescribeTasks
-    answer the observer reads. A task that stopped cleanly is left alone; a run handed out
-    again after its task stopped gets a new task (run id ``<id>#2``)."""
+    answer the observer reads (``EcsRunner.describe_tasks``). A task that stopped cleanly is
+    left alone, and a stopped task is described once; a run handed out again after its task
+    stopped gets a new task (run id ``<id>#2``)."""
     import boto3
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
@@ -516,10 +516,10 @@ def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aw
                 await _until(submitted)
                 arns = {k: (await run(k)).infrastructure_pid for k in ids}
                 runner = next(iter(worker._runners.values()))
-                real = runner.stopped_tasks
+                real = runner.describe_tasks
 
-                def agent_reported(**kw: Any) -> list[dict[str, Any]]:
-                    tasks = real(**kw)
+                def agent_reported(wanted: Any, **kw: Any) -> list[dict[str, Any]]:
+                    tasks = real(wanted, **kw)
                     for task in tasks:
                         if task["taskArn"] == arns["failed"]:
                             for c in task.get("containers") or []:
@@ -528,11 +528,15 @@ def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aw
                             task["stopCode"] = "EssentialContainerExited"
                     return tasks
 
-                runner.stopped_tasks = agent_reported
+                runner.describe_tasks = agent_reported
                 for arn in arns.values():
                     ecs.stop_task(cluster="flows", task=arn, reason="the task ended")
                 marked = await worker.observer.look()
                 states = {k: (await run(k)).state for k in ids}
+                calls: list[str] = []
+                runner.client.meta.events.register("before-call.ecs", lambda model, **_: calls.append(model.name))
+                marked_again = await worker.observer.look()
+                second_look = list(calls)
                 # handed out again after its task stopped: a second task
                 await client.set_flow_run_state(ids["failed"], Scheduled(), force=True)
                 await worker.get_and_submit_flow_runs()
@@ -543,10 +547,12 @@ def test_ecs_observer_crashes_a_task_whose_flow_container_failed(prefect_api, aw
 
                 await _until(new_task)
                 second = (await run("failed")).infrastructure_pid
-        return {"ids": ids, "arns": arns, "marked": marked, "states": states, "second": second}
+        return {"ids": ids, "arns": arns, "marked": marked, "states": states, "second": second,
+                "marked_again": marked_again, "second_look": second_look}
 
     out = _run(scenario)
     assert out["marked"] == 1
+    assert out["marked_again"] == 0 and out["second_look"] == ["ListTasks"]   # nothing described twice
     failed = out["states"]["failed"]
     assert failed.type.value == "CRASHED"
     assert out["arns"]["failed"] in failed.message and "EssentialContainerExited" in failed.message

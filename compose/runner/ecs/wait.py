@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compose.errors import SubmitError
@@ -84,6 +84,14 @@ class _Waiting(_Calls):
         Raises:
             SubmitError: ECS refused or kept failing.
         """
+        return self.describe_tasks(self.stopped_task_arns(cluster=cluster, limit=limit), cluster=cluster)
+
+    def stopped_task_arns(self, *, cluster: str | None = None, limit: int = 5000) -> list[str]:
+        """The ARNs of the tasks ECS still lists as stopped in ``cluster``; at most ``limit``.
+
+        Raises:
+            SubmitError: ECS refused or kept failing.
+        """
         cluster = cluster or self.cluster
         where: dict[str, Any] = {"cluster": cluster} if cluster else {}
         context = f"cluster {cluster or 'default'!r}"
@@ -100,10 +108,21 @@ class _Waiting(_Calls):
                     break
             return arns[:limit]
 
-        arns = self._retrying(listing, "wait")
+        return self._retrying(listing, "wait")
+
+    def describe_tasks(self, arns: Sequence[str], *, cluster: str | None = None) -> list[dict[str, Any]]:
+        """The tasks ``arns`` (DescribeTasks, 100 at a time), with their tags; tasks ECS no
+        longer knows are left out.
+
+        Raises:
+            SubmitError: ECS refused or kept failing.
+        """
+        cluster = cluster or self.cluster
+        where: dict[str, Any] = {"cluster": cluster} if cluster else {}
+        context = f"cluster {cluster or 'default'!r}"
         tasks: list[dict[str, Any]] = []
         for start in range(0, len(arns), 100):
-            chunk = arns[start : start + 100]
+            chunk = list(arns[start : start + 100])
             answer = self._retrying(
                 lambda: self._call("DescribeTasks", "wait", context, **where, tasks=chunk, include=["TAGS"]), "wait"
             )
