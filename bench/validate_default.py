@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
+
 REPO = Path(__file__).resolve().parent.parent
 OVERLAYS = ("gpu", "spot", "service-account")
 
@@ -32,8 +34,6 @@ _CHILD = """
 import json, resource, time
 t0, c0 = time.perf_counter(), time.process_time()
 from compose import Composer
-
-from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
 report = Composer.load({root!r}).validate_report()
 print(json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                   "sets": len(report.sets), "problems": len(report.problems),
