@@ -358,7 +358,8 @@ class ComposeKubernetesWorker(_ComposeWorker):
             if attempt > 1:
                 # Named for the attempt, and still the run's (the run-id annotation keeps the name).
                 meta = dict(job.get("metadata") or {})
-                meta["name"] = f"{base}-{attempt}"
+                suffix = f"-{attempt}"
+                meta["name"] = base[: 63 - len(suffix)].rstrip("-") + suffix  # a DNS-1123 label
                 meta["annotations"] = {**(meta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
                 body = {**job, "metadata": meta}
             result = runner.submit(body, run_id)
