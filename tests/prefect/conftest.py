@@ -127,3 +127,23 @@ def helpers():
         REPO = REPO
 
     return H
+
+
+@pytest.fixture(scope="module")
+def kube(tmp_path_factory):
+    """The fake Kubernetes API server (tests/runner_k8s) on 127.0.0.1 for one module, and a
+    kubeconfig for it with namespace ``flows``: ``(server, kubeconfig path)``."""
+    import importlib.util
+    import sys
+
+    name = "compose_tests_prefect_e2e_support"
+    support = sys.modules.get(name)
+    if support is None:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "e2e_support.py")
+        support = importlib.util.module_from_spec(spec)
+        sys.modules[name] = support
+        spec.loader.exec_module(support)
+    server = support.fake_apiserver_module().FakeAPIServer().start()
+    kubeconfig = server.write_kubeconfig(str(tmp_path_factory.mktemp("kube") / "kubeconfig"), namespace="flows")
+    yield server, kubeconfig
+    server.stop()

@@ -4,10 +4,7 @@ hand-outs adopt it; names stay DNS-1123 labels however long the Job's own name."
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,21 +12,8 @@ import pytest
 
 pytest.importorskip("prefect", reason="the prefect extra is not installed (pip install -e '.[test,prefect]')")
 
-_spec = importlib.util.spec_from_file_location("compose_tests_prefect_e2e_support", Path(__file__).parent / "e2e_support.py")
-support = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault(_spec.name, support)
-_spec.loader.exec_module(support)
-
 NS = "flows"
 RUN = "0d6f6a4e-9a0b-4a8e-b9b3-2a9d4c1f7e11"
-
-
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    server = support.fake_apiserver_module().FakeAPIServer().start()
-    kubeconfig = server.write_kubeconfig(str(tmp_path_factory.mktemp("kube") / "kubeconfig"), namespace=NS)
-    yield server, kubeconfig
-    server.stop()
 
 
 def _job(name: str) -> dict[str, Any]:

@@ -55,14 +55,6 @@ def flow_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    server = support.fake_apiserver_module().FakeAPIServer().start()
-    kubeconfig = server.write_kubeconfig(str(tmp_path_factory.mktemp("kube") / "kubeconfig"), namespace=NS)
-    yield server, kubeconfig
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def aws():
     with pytest.MonkeyPatch.context() as mp:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS"):
