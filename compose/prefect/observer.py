@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,8 @@ class Observer:
         self._seen: dict[Hashable, frozenset[str]] = {}
         self._lock = threading.Lock()
         self._group: Any = None
-        self.crashed: list[str] = []  # flow run ids this observer marked CRASHED, oldest first
+        #: The last 1,000 flow run ids this observer marked CRASHED, oldest first.
+        self.crashed: deque[str] = deque(maxlen=1000)
 
     def watch(self, key: Hashable, runner: Any, where: Any) -> None:
         """Look at ``where`` (a namespace, a cluster) through ``runner`` from now on."""
