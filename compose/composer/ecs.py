@@ -254,7 +254,7 @@ def _split_per_run_env(td: dict[str, Any], flow: str, file: str) -> tuple[dict[s
 
 def _suggest_container_names(td: Mapping[str, Any], problems: Sequence[Any]) -> None:
     """A container without an image named like another: an overlay's typo added a container."""
-    from ..spec.suggest import closest
+    from ..suggest import closest
 
     containers = td.get("containerDefinitions")
     if not isinstance(containers, list):

@@ -130,7 +130,7 @@ def compile_k8s(composer: Composer, names: tuple[str, ...], provenance: bool) ->
 
 def _suggest_container_names(job: Mapping[str, Any], problems: list[Problem]) -> None:
     """A container without an image whose name is close to another's: a patch's typo added it."""
-    from ..spec.suggest import closest
+    from ..suggest import closest
 
     pod: Any = job
     for part in ("spec", "template", "spec") if job.get("kind") != "CronJob" else \

@@ -288,7 +288,7 @@ DESCRIBED_ONLY = frozenset({
 
 
 def _unknown_message(key: Any, members: Mapping[str, Any]) -> str:
-    from ..spec.suggest import closest
+    from ..suggest import closest
 
     if key in DESCRIBED_ONLY and "containerDefinitions" in members:
         return (f"unknown field {key!r}: DescribeTaskDefinition returns it, "

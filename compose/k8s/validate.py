@@ -93,7 +93,7 @@ _describe = describe_value
 def _hint(word: Any, choices: Iterable[str]) -> str:
     if not isinstance(word, str):
         return ""
-    from ..spec.suggest import closest
+    from ..suggest import closest
 
     best = closest(word, choices)
     return f" (did you mean {best!r}?)" if best else ""

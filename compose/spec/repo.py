@@ -441,7 +441,7 @@ class _Loader:
     def condition_keys(self, overlays: list[Overlay], params: dict[str, ParamDecl], profile_key: str,
                        raw_keys: tuple[str, ...]) -> list[Problem]:
         """Conditions that read a key nothing declares: a typo (``spto``) or a raw key to list."""
-        from .suggest import did_you_mean
+        from ..suggest import did_you_mean
 
         known = set(params) | {profile_key} | set(raw_keys)
         out: list[Problem] = []

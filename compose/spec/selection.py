@@ -31,7 +31,7 @@ from ._problems import raise_problems, render_show
 from .metadata import MergedMetadata, MetadataLayer, merge_layers
 from .params import ParameterError, ResolvedParams, render_value, resolve
 from .repo import Overlay, Profile, SpecRepo
-from .suggest import did_you_mean
+from ..suggest import did_you_mean
 
 __all__ = ["OverlayDecision", "Selection", "select", "DEFAULT_PROFILE"]
 

@@ -17,7 +17,7 @@ MODULES = [
     "compose.spec.placeholders",
     "compose.spec.repo",
     "compose.spec.selection",
-    "compose.spec.suggest",
+    "compose.suggest",
     "compose.k8s.apiserver",
 ]
 

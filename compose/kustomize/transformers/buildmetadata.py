@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import KustomizationError
-from ...spec.suggest import closest
+from ...suggest import closest
 from ..resource import Resource
 from ._common import live
 

@@ -13,7 +13,8 @@ def closest(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str
     or has it as a prefix (case-insensitively).
 
     The one did-you-mean of compose: spec files, metadata, API-server fields, ECS fields and
-    Kustomize options all suggest through it.
+    Kustomize options all suggest through it (a bottom-layer module: it imports nothing of
+    compose, so kustomize need not import spec).
 
     >>> closest("Memory", ["memory", "cpu"]), closest("memroy", ["memory"]), closest("gp", ["gpu-spot"])
     ('memory', 'memory', 'gpu-spot')
