@@ -29,7 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from _bytecode import ensure_bytecode  # bench/ is sys.path[0]
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent / "compose"
@@ -73,7 +72,6 @@ def main() -> int:
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    print(ensure_bytecode())
     with tempfile.TemporaryDirectory() as tmp:
         shipped = _copy(Path(tmp) / "shipped", dataclasses=False)
         stdlib = _copy(Path(tmp) / "stdlib", dataclasses=True)

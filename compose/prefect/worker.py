@@ -352,7 +352,7 @@ class ComposeKubernetesWorker(_ComposeWorker):
 
         runner = self._runner(configuration)
         job = configuration.spec.job
-        base = runner.job_name(job, run_id)
+        base = ""  # attempt 1's name, as the runner gave it
         for attempt in range(1, MAX_ATTEMPTS + 1):
             body = job
             if attempt > 1:
@@ -363,6 +363,7 @@ class ComposeKubernetesWorker(_ComposeWorker):
                 meta["annotations"] = {**(meta.get("annotations") or {}), RUN_ID_ANNOTATION: run_id}
                 body = {**job, "metadata": meta}
             result = runner.submit(body, run_id)
+            base = base or result.name
             self._watch(("kubernetes", id(runner), result.namespace), runner, result.namespace)
             if result.created or _terminal(result.job) is None:
                 return f"{result.namespace}:{result.name}", result.created
@@ -441,7 +442,9 @@ class ComposeEcsWorker(_ComposeWorker):
             result = runner.run(td_arn, spec.run_task, run_id=run_id if attempt == 1 else f"{run_id}#{attempt}",
                                 tags=mapping.ecs_tags(configuration.labels), overrides=spec.overrides or None)
             self._watch(("ecs", id(runner), result.cluster), runner, result.cluster)
-            if result.created or not runner.wait(result.task_arn, timeout=0).stopped:
+            stopped = any(t.get("lastStatus") == "STOPPED"
+                          for t in runner.describe_tasks([result.task_arn], cluster=result.cluster))
+            if result.created or not stopped:
                 return result.task_arn, result.created
             # That attempt's task has stopped and the run was handed out again: a new attempt.
         raise SpecError(f"flow run {run_id} already has {MAX_ATTEMPTS} stopped tasks; not starting another",
@@ -464,7 +467,7 @@ class ComposeEcsWorker(_ComposeWorker):
             if tags.get(_POOL_ID_LABEL) != pool_id:
                 continue
             flow_run_id = tags.get(_FLOW_RUN_LABEL)
-            if arn in seen or not flow_run_id:
+            if not flow_run_id:
                 continue
             outcome = runner.task_outcome(task)
             if not outcome.succeeded:

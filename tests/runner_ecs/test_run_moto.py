@@ -233,15 +233,16 @@ def test_runner_makes_its_own_client(moto, fargate_network, td_factory):
     assert f"task/{CLUSTER}/" in result.task_arn
 
 
-def test_stopped_tasks_lists_the_stopped_ones_with_their_tags(ecs, fargate_network, registered):
+def test_stopped_tasks_are_listed_and_described_with_their_tags(ecs, fargate_network, registered):
     runner = EcsRunner(ecs, cluster=CLUSTER, sleep=no_sleep)
     kept = runner.run(registered, fargate_request(fargate_network), run_id="run-kept")
     ended = runner.run(registered, fargate_request(fargate_network), run_id="run-ended")
     runner.cancel(ended.task_arn, reason="done here")
-    tasks = runner.stopped_tasks()
+    assert runner.stopped_task_arns() == [ended.task_arn]
+    tasks = runner.describe_tasks(runner.stopped_task_arns())
     assert [t["taskArn"] for t in tasks] == [ended.task_arn]
     tags = {t["key"]: t["value"] for t in tasks[0]["tags"]}
     assert tags[RUN_ID_LABEL] == run_id_tag_value("run-ended") and tags["team"] == "data"
     outcome = runner.task_outcome(tasks[0])
     assert outcome.stopped and outcome.stopped_reason == "done here"
-    assert kept.task_arn not in {t["taskArn"] for t in runner.stopped_tasks(limit=10)}
+    assert kept.task_arn not in runner.stopped_task_arns(limit=10)

@@ -77,15 +77,6 @@ class _Waiting(_Calls):
         )
         return self._outcome(answer.get("task") or {"taskArn": task_arn})
 
-    def stopped_tasks(self, *, cluster: str | None = None, limit: int = 5000) -> list[dict[str, Any]]:
-        """The tasks ECS still lists as stopped in ``cluster`` (about an hour's worth),
-        described with their tags; at most ``limit``.
-
-        Raises:
-            SubmitError: ECS refused or kept failing.
-        """
-        return self.describe_tasks(self.stopped_task_arns(cluster=cluster, limit=limit), cluster=cluster)
-
     def stopped_task_arns(self, *, cluster: str | None = None, limit: int = 5000) -> list[str]:
         """The ARNs of the tasks ECS still lists as stopped in ``cluster``; at most ``limit``.
 
@@ -130,7 +121,7 @@ class _Waiting(_Calls):
         return tasks
 
     def task_outcome(self, task: Mapping[str, Any]) -> TaskOutcome:
-        """How a described task (:meth:`stopped_tasks`) stands or ended."""
+        """How a described task (:meth:`describe_tasks`) stands or ended."""
         return self._outcome(task)
 
     def _describe_task(self, task_arn: str, cluster: str | None) -> Mapping[str, Any]:
