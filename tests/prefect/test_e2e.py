@@ -64,6 +64,11 @@ def aws():
                             ("AWS_SHARED_CREDENTIALS_FILE", os.devnull), ("AWS_EC2_METADATA_DISABLED", "true")):
             mp.setenv(name, value)
         moto = support.Moto()
+        # Tasks stay where they are: by default moto moves a task one step towards STOPPED on
+        # every DescribeTasks (FACTS.md), so a task the runner's lookups described a few times
+        # "stopped" by itself, and a second hand-out rightly started the run's next attempt.
+        support.post(f"{moto.url}/moto-api/state-manager/set-transition",
+                     {"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000}})
         try:
             yield moto
         finally:
